@@ -1,0 +1,163 @@
+// The knob registry: every behaviour of the simulated kernel that differs between versions or
+// configurations, with its allowed values, and presets named after the releases they match.
+// A resolved configuration is written into the arena at boot, where kernel code on every CPU reads
+// it through kconfig().
+
+import { createHash } from 'node:crypto';
+import { mem32 } from '../machine/memory.ts';
+import { define_global } from '../machine/symbols.ts';
+
+export type KnobValue = number | string | boolean;
+
+interface KnobBase {
+  key: string;
+  description: string;
+}
+export interface EnumKnob extends KnobBase {
+  type: 'enum';
+  values: readonly string[];
+  default: string;
+}
+export interface IntKnob extends KnobBase {
+  type: 'int';
+  min: number;
+  max: number;
+  default: number;
+  /** When set, the only values allowed. */
+  choices?: readonly number[];
+}
+export interface BoolKnob extends KnobBase {
+  type: 'bool';
+  default: boolean;
+}
+export type Knob = EnumKnob | IntKnob | BoolKnob;
+
+export const KNOBS: readonly Knob[] = [
+  {
+    key: 'kernel.hz',
+    type: 'int',
+    min: 100,
+    max: 1000,
+    choices: [100, 250, 300, 1000],
+    default: 1000,
+    description: 'CONFIG_HZ: scheduler ticks per second (timers, jiffies, RCU grace-period starts)',
+  },
+  {
+    key: 'machine.ipi_ns',
+    type: 'int',
+    min: 0,
+    max: 1_000_000,
+    default: 2000,
+    description: 'modeled cost (ns) of an idle CPU waking to answer an IPI or a stop_machine request',
+  },
+];
+
+export interface Preset {
+  name: string;
+  description: string;
+  knobs: Record<string, KnobValue>;
+}
+
+/** Oldest first; the last one is the default. */
+export const PRESETS: readonly Preset[] = [
+  { name: 'v6.7', description: 'Linux 6.7 (January 2024)', knobs: {} },
+  { name: 'v6.8', description: 'Linux 6.8 (March 2024)', knobs: {} },
+];
+
+export const DEFAULT_PRESET = PRESETS[PRESETS.length - 1].name;
+
+export class ConfigError extends Error {}
+
+export function find_knob(key: string): Knob | undefined {
+  return KNOBS.find((k) => k.key === key);
+}
+
+/** Parse a knob value given as text (from `--set key=value`); throws ConfigError. */
+export function parse_knob_value(knob: Knob, text: string): KnobValue {
+  switch (knob.type) {
+    case 'enum':
+      if (!knob.values.includes(text)) throw new ConfigError(`--set ${knob.key}: '${text}' is not one of ${knob.values.join(', ')}`);
+      return text;
+    case 'bool':
+      if (['1', 'true', 'y', 'yes', 'on'].includes(text)) return true;
+      if (['0', 'false', 'n', 'no', 'off'].includes(text)) return false;
+      throw new ConfigError(`--set ${knob.key}: '${text}' is not a boolean (1/0, true/false)`);
+    case 'int': {
+      const v = Number(text);
+      if (text.trim() === '' || !Number.isInteger(v)) throw new ConfigError(`--set ${knob.key}: '${text}' is not an integer`);
+      if (knob.choices && !knob.choices.includes(v)) throw new ConfigError(`--set ${knob.key}: ${v} is not one of ${knob.choices.join(', ')}`);
+      if (v < knob.min || v > knob.max) throw new ConfigError(`--set ${knob.key}: ${v} is out of range ${knob.min}..${knob.max}`);
+      return v;
+    }
+  }
+}
+
+export interface ResolvedConfig {
+  preset: string;
+  /** `--set` overrides as given (parsed), in key order. */
+  overrides: Record<string, KnobValue>;
+  /** Every knob's value. */
+  knobs: Record<string, KnobValue>;
+  /** sha256 over the knobs, 12 hex digits. */
+  hash: string;
+  /** Directory name for results: the preset, plus the overrides when there are any. */
+  id: string;
+}
+
+/** A preset plus `key=value` overrides → every knob's value; throws ConfigError on bad input. */
+export function resolve_config(preset_name: string = DEFAULT_PRESET, sets: readonly string[] = []): ResolvedConfig {
+  const preset = PRESETS.find((p) => p.name === preset_name);
+  if (!preset) throw new ConfigError(`unknown kernel preset '${preset_name}' (presets: ${PRESETS.map((p) => p.name).join(', ')})`);
+  const knobs: Record<string, KnobValue> = {};
+  for (const k of KNOBS) knobs[k.key] = k.default;
+  Object.assign(knobs, preset.knobs);
+  const overrides: Record<string, KnobValue> = {};
+  for (const s of sets) {
+    const eq = s.indexOf('=');
+    if (eq <= 0) throw new ConfigError(`--set '${s}': expected key=value`);
+    const key = s.slice(0, eq);
+    const knob = find_knob(key);
+    if (!knob) throw new ConfigError(`--set: unknown knob '${key}' (see --list)`);
+    overrides[key] = parse_knob_value(knob, s.slice(eq + 1));
+  }
+  const sorted = Object.fromEntries(Object.entries(overrides).sort(([a], [b]) => a.localeCompare(b)));
+  Object.assign(knobs, sorted);
+  const hash = createHash('sha256').update(JSON.stringify(Object.entries(knobs).sort())).digest('hex').slice(0, 12);
+  const suffix = Object.entries(sorted).map(([k, v]) => `${k}=${v}`).join(',');
+  const id = suffix === '' ? preset.name : suffix.length <= 80 ? `${preset.name}+${suffix}` : `${preset.name}+${hash}`;
+  return { preset: preset.name, overrides: sorted, knobs, hash, id };
+}
+
+// The resolved knobs in the arena, one word each in registry order.
+const kconfig_words = define_global('kconfig', KNOBS.length * 4);
+
+function encode(knob: Knob, v: KnobValue): number {
+  if (knob.type === 'enum') return knob.values.indexOf(v as string);
+  if (knob.type === 'bool') return v ? 1 : 0;
+  return v as number;
+}
+
+/** Boot: store the configuration where every CPU can read it. */
+export function kconfig_install(cfg: ResolvedConfig): void {
+  KNOBS.forEach((k, i) => { mem32[(kconfig_words.addr >> 2) + i] = encode(k, cfg.knobs[k.key]); });
+}
+
+/** Index of a knob, for kconfig(); throws at module load if the key is misspelt. */
+export function knob_index(key: string): number {
+  const i = KNOBS.findIndex((k) => k.key === key);
+  if (i < 0) throw new Error(`no knob ${key}`);
+  return i;
+}
+
+/** Index of an enum knob's value, for comparing with kconfig(). */
+export function knob_value_index(key: string, value: string): number {
+  const k = KNOBS[knob_index(key)];
+  const i = k.type === 'enum' ? k.values.indexOf(value) : -1;
+  if (i < 0) throw new Error(`knob ${key} has no value ${value}`);
+  return i;
+}
+
+/** The running kernel's value of a knob: ints as is, bools 0/1, enums as the value's index. */
+export function kconfig(index: number): number {
+  return mem32[(kconfig_words.addr >> 2) + index];
+}

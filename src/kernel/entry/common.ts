@@ -1,0 +1,18 @@
+// Syscall entry and exit (kernel/entry/common.c): each is a safe point, where the CPU answers
+// pending IPIs, stop requests and RCU, and notices the tick.
+
+import { safe_point } from '../../machine/cpu.ts';
+import { define_counter, this_cpu_inc } from '../../machine/counters.ts';
+
+const nr_syscalls = define_counter('sim.syscalls');
+
+// kernel/entry/common.c syscall_enter_from_user_mode
+export function syscall_enter_from_user_mode(): void {
+  safe_point();
+  this_cpu_inc(nr_syscalls);
+}
+
+// kernel/entry/common.c syscall_exit_to_user_mode
+export function syscall_exit_to_user_mode(): void {
+  safe_point();
+}
