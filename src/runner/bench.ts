@@ -1,0 +1,182 @@
+// `npm run bench`: run a workload --runs times and store each run in the result root.
+
+import { accessSync, constants, mkdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import { KNOBS, PRESETS, DEFAULT_PRESET } from '../kernel/config.ts';
+import { group_dir } from '../results/layout.ts';
+import { ResultsError, abandon_run, begin_run, finish_run, update_matrix } from '../results/store.ts';
+import { host_info, project_commit, tool_version, type Manifest } from '../results/manifest.ts';
+import { PROJECT_ROOT, worker_build } from './build.ts';
+import { TaskPool } from './pool.ts';
+import { ProgressBar } from './progress.ts';
+import { UnknownWorkloadError, find_workload, list_workloads, load_workload } from './registry.ts';
+import { run_sweep } from './run.ts';
+import type { StopSignal } from './point.ts';
+import { UsageError, type BenchOptions } from './options.ts';
+import { exact_metrics, resolve_params } from './workload.ts';
+
+export interface BenchIO {
+  /** Standard output (results, unless --json). */
+  out(text: string): void;
+  err(text: string): void;
+  /** Standard output is a terminal: show a progress bar there. */
+  tty: NodeJS.WriteStream | null;
+}
+
+export interface BenchSummary {
+  workload: string;
+  kernel: string;
+  resultDir: string;
+  runDirs: string[];
+  stats: Record<string, number>;
+}
+
+/** --list: workloads, presets, knobs. */
+export async function list_text(): Promise<string> {
+  const lines = ['workloads:'];
+  for (const e of list_workloads()) {
+    const w = await load_workload(e.file);
+    lines.push(`  ${e.name.padEnd(16)} ${w.kind.padEnd(10)} ${w.description}`);
+    for (const [k, p] of Object.entries(w.params ?? {})) lines.push(`      --param ${k}=${p.default}  ${p.description}`);
+  }
+  lines.push('', 'kernel presets (--kernel):');
+  for (const p of PRESETS) lines.push(`  ${p.name.padEnd(16)} ${p.description}${p.name === DEFAULT_PRESET ? ' [default]' : ''}`);
+  lines.push('', 'knobs (--set key=value):');
+  for (const k of KNOBS) {
+    const values = k.type === 'enum' ? k.values.join('|') : k.type === 'bool' ? '0|1' : k.choices ? k.choices.join('|') : `${k.min}..${k.max}`;
+    const presets = PRESETS.filter((p) => k.key in p.knobs).map((p) => `${p.name}=${p.knobs[k.key]}`);
+    lines.push(`  ${k.key.padEnd(22)} ${values}  default ${k.default}${presets.length ? ` (${presets.join(', ')})` : ''}`);
+    lines.push(`      ${k.description}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+function check_writable(root: string): void {
+  try {
+    mkdirSync(root, { recursive: true });
+    accessSync(root, constants.W_OK);
+  } catch (e) {
+    throw new UsageError(`results directory ${root} is not writable (${(e as NodeJS.ErrnoException).code ?? e})`);
+  }
+}
+
+/** Returns the process exit code: 0, 1 when a run failed, 130 when interrupted. */
+export async function bench(o: BenchOptions, io: BenchIO, signal: StopSignal): Promise<number> {
+  let entry;
+  try {
+    entry = find_workload(o.workload);
+  } catch (e) {
+    if (e instanceof UnknownWorkloadError) throw new UsageError(e.message);
+    throw e;
+  }
+  const workload = await load_workload(entry.file);
+  let params;
+  try {
+    params = resolve_params(workload, o.params);
+  } catch (e) {
+    throw new UsageError(`--param: ${(e as Error).message}`);
+  }
+  const root = resolve(o.results);
+  check_writable(root);
+
+  const human = !o.quiet;
+  const say = (line: string) => (o.json ? io.err(`${line}\n`) : io.out(`${line}\n`));
+  const bar = human && !o.json && io.tty ? new ProgressBar(o.interval_s, io.tty) : null;
+  const log = (line: string) => {
+    if (!human) return;
+    if (bar) bar.log(line);
+    else say(line);
+  };
+
+  const build = await worker_build([entry.file]);
+  const pool = new TaskPool(build.worker);
+  const commit = project_commit(PROJECT_ROOT);
+  const path_params: Array<[string, string | number | boolean]> = Object.entries(o.params).sort(([a], [b]) => a.localeCompare(b)).map(([k]) => [k, params[k]]);
+  // A machine other than the host's size is another machine: keep its runs in their own group.
+  if (o.nr_cpus !== availableParallelism()) path_params.push(['cpus', o.nr_cpus]);
+  const group = group_dir(root, { workload: entry.name, mode: o.mode, tasks: o.tasks_spec, params: path_params, kernel_id: o.config.id, commit: commit.id });
+
+  const run_dirs: string[] = [];
+  let last_stats: Record<string, number> = {};
+  let failed = false;
+  try {
+    for (let r = 0; r < o.runs && !signal.stopped; r++) {
+      let dir: string;
+      try {
+        dir = begin_run(group);
+      } catch (e) {
+        if (e instanceof ResultsError) throw new UsageError(e.message);
+        throw e;
+      }
+      run_dirs.push(dir);
+      const started = new Date().toISOString();
+      if (o.runs > 1) log(`# run ${r + 1}/${o.runs} → ${dir}`);
+      const result = await run_sweep(
+        {
+          name: entry.name,
+          workload,
+          workload_built: build.built(entry.file),
+          params,
+          modes: o.modes,
+          tasks: o.tasks,
+          nr_cpus: o.nr_cpus,
+          mem_mb: o.mem_mb,
+          config: o.config,
+          warmup: o.warmup,
+          samples: o.samples,
+          interval_s: o.interval_s,
+        },
+        pool,
+        {
+          log,
+          point: (i, n, mode, nr_tasks) => bar?.point(i, n, mode, nr_tasks, workload.kind === 'throughput' ? o.warmup + o.samples : 1),
+          progress: (taken) => bar?.progress(taken),
+          point_done: () => bar?.end_point(),
+        },
+        signal,
+      );
+      const manifest: Manifest = {
+        tool: { name: 'scalelab', version: tool_version(PROJECT_ROOT) },
+        workload: entry.name,
+        description: workload.description,
+        params,
+        label: o.label,
+        mode: o.mode,
+        tasks: o.tasks,
+        nr_cpus: o.nr_cpus,
+        mem_mb: o.mem_mb,
+        duration_s: o.duration_s,
+        warmup: o.warmup,
+        interval_s: o.interval_s,
+        seed: o.seed,
+        kernel: { preset: o.config.preset, id: o.config.id, hash: o.config.hash, overrides: o.config.overrides, knobs: o.config.knobs },
+        exact_metrics: exact_metrics(workload, Object.keys(result.stats)),
+        commit,
+        host: host_info(),
+        started,
+        finished: new Date().toISOString(),
+        status: result.interrupted ? 'interrupted' : result.failed ? 'failed' : 'complete',
+      };
+      if (result.interrupted) {
+        abandon_run(dir, result.output, manifest);
+        log(`interrupted: ${dir} kept as incomplete`);
+        break;
+      }
+      finish_run(dir, { output: result.output, manifest, stats: result.stats });
+      update_matrix(group);
+      last_stats = result.stats;
+      failed ||= result.failed;
+      log(`# stored ${dir}`);
+    }
+  } finally {
+    bar?.end_point();
+    await pool.destroy();
+  }
+  if (o.json) {
+    const summary: BenchSummary = { workload: entry.name, kernel: o.config.id, resultDir: group, runDirs: run_dirs, stats: last_stats };
+    io.out(`${JSON.stringify(summary)}\n`);
+  }
+  if (signal.stopped) return 130;
+  return failed ? 1 : 0;
+}

@@ -1,0 +1,125 @@
+// From points to numbers, as will-it-scale and lkp do it: runtest.py's CSV, then lkp's
+// will-it-scale parser (programs/will-it-scale/parse) over that CSV, then the rest of a run's
+// stats: time.* of the process and the machine's sim.* counters.
+
+import type { PointResult } from './point.ts';
+
+export interface CsvRow {
+  tasks: number;
+  processes: number;
+  processes_idle: number;
+  threads: number;
+  threads_idle: number;
+  linear: number;
+}
+
+export const CSV_HEADER = 'tasks,processes,processes_idle,threads,threads_idle,linear';
+
+/** runtest.py's rows: per task count, the process and thread averages and idle%; a mode not run is 0 ops, 0 idle (lkp's patched runtest.py). */
+export function csv_rows(points: readonly PointResult[]): CsvRow[] {
+  const counts = [...new Set(points.map((p) => p.nr_tasks))].sort((a, b) => a - b);
+  let linear = 0; // lkp's runtest.py starts at 0: without a 1-task point, linear stays 0
+  return counts.map((tasks) => {
+    const proc = points.find((p) => p.nr_tasks === tasks && p.mode === 'process');
+    const thr = points.find((p) => p.nr_tasks === tasks && p.mode === 'thread');
+    const processes = proc?.average ?? 0;
+    const threads = thr?.average ?? 0;
+    if (tasks === 1) linear = Math.max(processes, threads);
+    return {
+      tasks,
+      processes,
+      processes_idle: proc?.idle ?? 0,
+      threads,
+      threads_idle: thr?.idle ?? 0,
+      linear: linear * tasks,
+    };
+  });
+}
+
+/** Python's '%0.2f' (round half to even on the binary value, as printf does). */
+function f2(x: number): string {
+  return x.toFixed(2);
+}
+
+/** runtest.py's output: header, the `0,0,100,0,100,0` row, then '%d,%d,%0.2f,%d,%0.2f,%d' rows. */
+export function format_csv(rows: readonly CsvRow[]): string {
+  const lines = [CSV_HEADER, '0,0,100,0,100,0'];
+  for (const r of rows) {
+    lines.push([Math.trunc(r.tasks), Math.trunc(r.processes), f2(r.processes_idle), Math.trunc(r.threads), f2(r.threads_idle), Math.trunc(r.linear)].join(','));
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** Ruby's `%d` of a Float: truncation toward zero. */
+function ruby_d(x: number): number {
+  return Math.trunc(x);
+}
+
+/** Ruby's `%f`: six decimals. */
+function ruby_f(x: number): number {
+  return Number(x.toFixed(6));
+}
+
+/**
+ * lkp's programs/will-it-scale/parse, line for line: `<N>.<column>` per data row (rows whose
+ * processes and threads are both 0 are skipped, as lkp skips failed samples), then scalability,
+ * per_process_ops, per_thread_ops and workload. Keys without lkp's `will-it-scale.` prefix.
+ */
+export function parse_will_it_scale(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  let names: string[] = [];
+  const scalability: number[] = [];
+  const per_process: number[] = [];
+  const per_thread: number[] = [];
+  let workload = 0;
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (/^[a-z_,]+$/.test(line)) {
+      names = line.split(',').slice(1);
+    } else if (/^[0-9.,]+$/.test(line)) {
+      const values = line.split(',');
+      const nr_task = values.shift()!;
+      if (nr_task === '0') continue;
+      const processes = Number.parseInt(values[0], 10);
+      const threads = Number.parseInt(values[2], 10);
+      if (processes === 0 && threads === 0) continue;
+      const linear = Number.parseInt(values[values.length - 1], 10);
+      if (linear !== 0 && nr_task !== '1') scalability.push(Number.parseFloat(values[0]) / linear);
+      per_process.push(processes / Number.parseInt(nr_task, 10));
+      workload += processes;
+      per_thread.push(threads / Number.parseInt(nr_task, 10));
+      workload += threads;
+      names.forEach((name, i) => { out[`${nr_task}.${name}`] = Number(values[i]); });
+    } else {
+      const m = /(Assertion .* failed)/.exec(line);
+      if (m) out[m[1].replace(/.*: /, '').replace(/[^a-zA-Z0-9<>!=]/g, '_').replace(/__+/g, '_')] = 1;
+    }
+  }
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  if (scalability.length) out.scalability = ruby_f(scalability[scalability.length - 1]);
+  if (per_process.length) out.per_process_ops = ruby_d(mean(per_process));
+  if (per_thread.length) out.per_thread_ops = ruby_d(mean(per_thread));
+  if (workload !== 0) out.workload = ruby_d(workload);
+  return out;
+}
+
+/** `sim.*` totals over every point of the run, and each per operation. */
+export function sim_stats(points: readonly PointResult[]): Record<string, number> {
+  const totals = new Map<string, number>();
+  let ops = 0;
+  for (const p of points) {
+    ops += p.ops;
+    for (const [k, v] of p.counters) totals.set(k, (totals.get(k) ?? 0) + v);
+  }
+  const out: Record<string, number> = {};
+  for (const [k, v] of [...totals].sort(([a], [b]) => a.localeCompare(b))) {
+    out[k] = v;
+    out[`${k}_per_op`] = ops > 0 ? v / ops : 0;
+  }
+  return out;
+}
+
+/** lkp's dmesg stat name for a kernel message: `dmesg.<message with non-alphanumerics as _>`. */
+export function dmesg_stat(message: string): string {
+  return `dmesg.${message.replace(/[^a-zA-Z0-9<>!=]/g, '_').replace(/__+/g, '_').replace(/^_|_$/g, '')}`;
+}

@@ -1,0 +1,196 @@
+// `npm run bench` flags (node:util parseArgs) and their validation. Every bad value becomes a
+// UsageError with one line of explanation; the CLI prints it and exits 2.
+
+import { parseArgs } from 'node:util';
+import { availableParallelism } from 'node:os';
+import { ConfigError, DEFAULT_PRESET, resolve_config, type ResolvedConfig } from '../kernel/config.ts';
+import { MAX_CPUS, MAX_MEM_MB, MIN_MEM_MB } from '../machine/machine.ts';
+import type { Mode } from './workload.ts';
+
+export class UsageError extends Error {}
+
+export const USAGE = `usage: npm run bench -- <workload> [options]
+
+Runs a will-it-scale style workload on the simulated machine and stores the results.
+
+  --mode process|thread|both   tasks as forked processes, threads of one process, or both (both)
+  --tasks LIST                 task counts, e.g. 1,2,100% (percent of --cpus) (1,100%)
+  --duration S                 measured seconds per point (5)
+  --warmup N                   samples printed but not counted (5)
+  --interval S                 seconds between samples (1)
+  --runs N                     runs to append to the result group (1)
+  --kernel PRESET              kernel preset, e.g. v6.7 (${DEFAULT_PRESET})
+  --set KEY=VALUE              override a knob; repeatable (see --list)
+  --param KEY=VALUE            set a workload parameter; repeatable
+  --cpus N                     simulated CPUs (host's ${availableParallelism()})
+  --mem MIB                    simulated memory in MiB (256)
+  --seed N                     seed for every random choice (1)
+  --label TEXT                 label stored in the manifest, for compare
+  --results DIR                result root ($SCALELAB_RESULTS or ./results)
+  --quiet                      print nothing but errors
+  --json                       print one JSON object on stdout, nothing else
+  --list                       list workloads, kernel presets and knobs
+  --help                       this text`;
+
+export interface BenchOptions {
+  workload: string;
+  mode: Mode | 'both';
+  modes: Mode[];
+  /** The task list as given (the result path uses it). */
+  tasks_spec: string;
+  tasks: number[];
+  duration_s: number;
+  warmup: number;
+  interval_s: number;
+  samples: number;
+  runs: number;
+  config: ResolvedConfig;
+  nr_cpus: number;
+  mem_mb: number;
+  seed: number;
+  label: string | null;
+  results: string;
+  params: Record<string, string>;
+  quiet: boolean;
+  json: boolean;
+}
+
+export type BenchCommand = { kind: 'help' } | { kind: 'list' } | { kind: 'run'; options: BenchOptions };
+
+function int_flag(name: string, text: string, min: number, max: number): number {
+  if (!/^-?[0-9]+$/.test(text.trim())) throw new UsageError(`--${name}: '${text}' is not a whole number`);
+  const v = Number(text);
+  if (v < min || v > max) throw new UsageError(`--${name}: ${v} is out of range ${min}..${max}`);
+  return v;
+}
+
+function seconds_flag(name: string, text: string, max: number): number {
+  if (!/^[0-9]*\.?[0-9]+$/.test(text.trim())) throw new UsageError(`--${name}: '${text}' is not a positive number of seconds`);
+  const v = Number(text);
+  if (!(v > 0) || v > max) throw new UsageError(`--${name}: ${v} is out of range (0, ${max}]`);
+  return v;
+}
+
+function key_values(name: string, items: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const s of items) {
+    const eq = s.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--${name} '${s}': expected key=value`);
+    out[s.slice(0, eq)] = s.slice(eq + 1);
+  }
+  return out;
+}
+
+/** `1,2,100%` → sorted distinct task counts; percentages are of the CPU count. */
+export function parse_tasks(spec: string, nr_cpus: number): number[] {
+  const out = new Set<number>();
+  for (const item of spec.split(',')) {
+    const t = item.trim();
+    const pct = /^([0-9]+)%$/.exec(t);
+    let n: number;
+    if (pct) {
+      const p = Number(pct[1]);
+      if (p < 1 || p > 100) throw new UsageError(`--tasks: ${t} is out of range 1%..100%`);
+      n = Math.max(1, Math.floor((nr_cpus * p) / 100));
+    } else if (/^[0-9]+$/.test(t)) {
+      n = Number(t);
+      if (n < 1) throw new UsageError('--tasks: a task count must be at least 1');
+      if (n > nr_cpus) throw new UsageError(`--tasks: ${n} tasks need at least ${n} simulated CPUs (--cpus ${n}); each task is pinned to its own CPU`);
+    } else {
+      throw new UsageError(`--tasks: '${t}' is neither a count nor a percentage`);
+    }
+    out.add(n);
+  }
+  return [...out].sort((a, b) => a - b);
+}
+
+const VALUE_FLAGS = new Set(['--mode', '--tasks', '--duration', '--warmup', '--interval', '--runs', '--kernel', '--set', '--param', '--cpus', '--mem', '--seed', '--label', '--results']);
+
+/** `--runs -1` is a negative number, not a flag: hand it to parseArgs as `--runs=-1`. */
+function join_negative_values(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (VALUE_FLAGS.has(argv[i]) && /^-[0-9.]/.test(argv[i + 1] ?? '')) out.push(`${argv[i]}=${argv[++i]}`);
+    else out.push(argv[i]);
+  }
+  return out;
+}
+
+export function parse_bench_args(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): BenchCommand {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: join_negative_values(argv),
+      allowPositionals: true,
+      strict: true,
+      options: {
+        mode: { type: 'string', default: 'both' },
+        tasks: { type: 'string', default: '1,100%' },
+        duration: { type: 'string', default: '5' },
+        warmup: { type: 'string', default: '5' },
+        interval: { type: 'string', default: '1' },
+        runs: { type: 'string', default: '1' },
+        kernel: { type: 'string', default: DEFAULT_PRESET },
+        set: { type: 'string', multiple: true, default: [] },
+        param: { type: 'string', multiple: true, default: [] },
+        cpus: { type: 'string' },
+        mem: { type: 'string', default: '256' },
+        seed: { type: 'string', default: '1' },
+        label: { type: 'string' },
+        results: { type: 'string' },
+        quiet: { type: 'boolean', default: false },
+        json: { type: 'boolean', default: false },
+        list: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (e) {
+    throw new UsageError((e as Error).message.split('\n')[0].replace(/\. To specify.*$/, ''));
+  }
+  const v = parsed.values;
+  if (v.help) return { kind: 'help' };
+  if (v.list) return { kind: 'list' };
+  if (parsed.positionals.length === 0) throw new UsageError('no workload given (npm run bench -- <workload>; --list shows them)');
+  if (parsed.positionals.length > 1) throw new UsageError(`one workload at a time, got ${parsed.positionals.join(' ')}`);
+
+  const mode = v.mode as string;
+  if (mode !== 'process' && mode !== 'thread' && mode !== 'both') throw new UsageError(`--mode: '${mode}' is not process, thread or both`);
+  const nr_cpus = v.cpus !== undefined ? int_flag('cpus', v.cpus!, 1, MAX_CPUS) : Math.min(availableParallelism(), MAX_CPUS);
+  const tasks = parse_tasks(v.tasks as string, nr_cpus);
+  const duration_s = seconds_flag('duration', v.duration as string, 86_400);
+  const interval_s = seconds_flag('interval', v.interval as string, 3600);
+  const samples = Math.max(1, Math.round(duration_s / interval_s));
+  let config: ResolvedConfig;
+  try {
+    config = resolve_config(v.kernel as string, v.set as string[]);
+  } catch (e) {
+    if (e instanceof ConfigError) throw new UsageError(e.message);
+    throw e;
+  }
+  const label = v.label ?? null;
+  if (label !== null && label.trim() === '') throw new UsageError('--label: empty label');
+  return {
+    kind: 'run',
+    options: {
+      workload: parsed.positionals[0],
+      mode,
+      modes: mode === 'both' ? ['process', 'thread'] : [mode],
+      tasks_spec: (v.tasks as string).split(',').map((s) => s.trim()).join(','),
+      tasks,
+      duration_s,
+      warmup: int_flag('warmup', v.warmup as string, 0, 10_000),
+      interval_s,
+      samples,
+      runs: int_flag('runs', v.runs as string, 1, 10_000),
+      config,
+      nr_cpus,
+      mem_mb: int_flag('mem', v.mem as string, MIN_MEM_MB, MAX_MEM_MB),
+      seed: int_flag('seed', v.seed as string, 0, 2 ** 32 - 1),
+      label,
+      results: v.results ?? env.SCALELAB_RESULTS ?? 'results',
+      params: key_values('param', v.param as string[]),
+      quiet: v.quiet as boolean,
+      json: v.json as boolean,
+    },
+  };
+}

@@ -1,0 +1,230 @@
+// One point of a sweep (a mode and a task count): boot a machine, build the parent process,
+// create the tasks, release them together, sample their counters, stop them, and collect what
+// the machine counted. will-it-scale main.c, with the machine in between.
+
+import { start_kernel } from '../kernel/init/main.ts';
+import { cpu_enter, cpu_exit, set_current } from '../machine/cpu.ts';
+import { snapshot_counters } from '../machine/counters.ts';
+import { CLONE_THREAD, CLONE_VM, kernel_clone } from '../kernel/kernel/fork.ts';
+import { read_kernel_log } from '../kernel/kernel/printk/printk.ts';
+import type { ResolvedConfig } from '../kernel/config.ts';
+import { CTL_ABORT, CTL_GO, CTL_READY, CTL_STOP, CTL_STOPPED, new_control, new_slots, type TaskResult } from './control.ts';
+import type { TaskPool } from './pool.ts';
+import { format_sample, measured_average, take_sample, type Sample } from './sampler.ts';
+import { idle_percent, read_cpu_times } from './procstat.ts';
+import { SLOT_STRIDE, type Mode, type ParentContext, type Params, type Workload } from './workload.ts';
+
+export interface PointSpec {
+  workload: Workload;
+  /** The workload's module as the workers load it (build.ts). */
+  workload_built: string;
+  params: Params;
+  mode: Mode;
+  nr_tasks: number;
+  nr_cpus: number;
+  mem_mb: number;
+  config: ResolvedConfig;
+  /** Samples printed but not counted. */
+  warmup: number;
+  /** Samples counted. */
+  samples: number;
+  interval_s: number;
+}
+
+export interface PointResult {
+  mode: Mode;
+  nr_tasks: number;
+  samples: Sample[];
+  /** Operations per second over the measured samples (will-it-scale's `average:`). */
+  average: number;
+  /** Host idle% while the tasks ran. */
+  idle: number;
+  /** Operations counted from the start barrier until every task stopped. */
+  ops: number;
+  /** Machine counters over the same span. */
+  counters: Map<string, number>;
+  /** A scenario's metrics, averaged over its tasks. */
+  metrics: Record<string, number>;
+  errors: string[];
+  kernel_log: string[];
+  setup_ms: number;
+  teardown_ms: number;
+  interrupted: boolean;
+}
+
+export interface PointHooks {
+  /** A line of will-it-scale output. */
+  log(line: string): void;
+  /** Called after each sample with how many have been taken. */
+  progress?(taken: number): void;
+}
+
+/** Set by the CLI's SIGINT handler: stop the running point and keep what it measured. */
+export interface StopSignal {
+  stopped: boolean;
+}
+
+const READY_TIMEOUT_MS = 120_000;
+const STOP_TIMEOUT_MS = 10_000;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, Math.max(0, ms)));
+}
+
+/** Wait until `ok()` holds, re-checking when the word changes; false on timeout or `give_up()`. */
+async function wait_until(ctl: Int32Array, word: number, ok: () => boolean, give_up: () => boolean, timeout_ms: number): Promise<boolean> {
+  const deadline = performance.now() + timeout_ms;
+  while (!ok()) {
+    if (give_up()) return false;
+    const left = deadline - performance.now();
+    if (left <= 0) return false;
+    const slice = Math.min(left, 20);
+    const r = Atomics.waitAsync(ctl, word, Atomics.load(ctl, word), slice);
+    // A pending waitAsync does not keep Node's event loop alive; the timer does.
+    const keepalive = setTimeout(() => {}, slice + 1);
+    if (r.async) await r.value;
+    else await sleep(0);
+    clearTimeout(keepalive);
+  }
+  return true;
+}
+
+function diff_counters(after: Map<string, number>, before: Map<string, number>): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [k, v] of after) out.set(k, v - (before.get(k) ?? 0));
+  return out;
+}
+
+function with_timeout<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([p.finally(() => clearTimeout(timer)), new Promise<'timeout'>((r) => { timer = setTimeout(() => r('timeout'), ms); })]);
+}
+
+export async function run_point(spec: PointSpec, pool: TaskPool, hooks: PointHooks, signal: StopSignal): Promise<PointResult> {
+  const t_start = performance.now();
+  const { nr_tasks, mode } = spec;
+  const errors: string[] = [];
+  const parent_ctx: ParentContext = { nr_tasks, mode, params: spec.params };
+
+  // Boot, then act as will-it-scale's parent on CPU 0: prepare, then fork or clone the tasks.
+  const kernel = start_kernel({ nr_cpus: spec.nr_cpus, mem_mb: spec.mem_mb, config: spec.config });
+  const parent = kernel_clone(0);
+  set_current(parent);
+  spec.workload.prepare?.(parent_ctx);
+  const flags = mode === 'thread' ? CLONE_VM | CLONE_THREAD : 0;
+  const tasks = Array.from({ length: nr_tasks }, () => kernel_clone(flags));
+  cpu_exit();
+
+  const ctl = new_control();
+  const slots = new_slots(nr_tasks);
+  pool.ensure(nr_tasks);
+  let settled = 0;
+  const results: Array<Promise<TaskResult>> = tasks.map((task, nr) =>
+    pool
+      .run({
+        machine: kernel.machine,
+        control: ctl.buffer as SharedArrayBuffer,
+        slots: slots.buffer as SharedArrayBuffer,
+        workload_file: spec.workload_built,
+        params: spec.params,
+        mode,
+        nr,
+        nr_tasks,
+        cpu: nr % spec.nr_cpus,
+        task,
+      })
+      .catch((e: unknown): TaskResult => ({ ok: false, error: `worker died: ${e instanceof Error ? e.message : String(e)}` }))
+      .then((r) => {
+        settled++;
+        if (!r.ok) {
+          errors.push(`task ${nr}: ${r.error}`);
+          Atomics.store(ctl, CTL_STOP, 1); // a failed task ends the point
+        }
+        return r;
+      }),
+  );
+
+  const ready = await wait_until(ctl, CTL_READY, () => Atomics.load(ctl, CTL_READY) === nr_tasks, () => settled > 0 || signal.stopped, READY_TIMEOUT_MS);
+  const samples: Sample[] = [];
+  let before = new Map<string, number>();
+  let after = new Map<string, number>();
+  let ops = 0;
+  let idle = 100;
+  const setup_ms = performance.now() - t_start;
+  let t_stop = performance.now();
+
+  if (!ready) {
+    if (!signal.stopped && settled === 0) errors.push(`tasks not ready after ${READY_TIMEOUT_MS / 1000} s`);
+    Atomics.store(ctl, CTL_ABORT, 1);
+  } else {
+    before = snapshot_counters();
+    const cpu_before = read_cpu_times();
+    Atomics.store(ctl, CTL_GO, 1);
+    Atomics.notify(ctl, CTL_GO);
+    if (spec.workload.kind === 'throughput') {
+      hooks.log('warmup');
+      if (spec.warmup === 0) hooks.log('measurement');
+      const prev = new Float64Array(nr_tasks);
+      const t0 = performance.now();
+      const total = spec.warmup + spec.samples;
+      for (let k = 0; k < total && Atomics.load(ctl, CTL_STOP) === 0 && !signal.stopped; k++) {
+        await sleep(t0 + (k + 1) * spec.interval_s * 1000 - performance.now());
+        if (signal.stopped) break;
+        const s = take_sample(slots, prev, nr_tasks);
+        samples.push(s);
+        hooks.log(format_sample(s));
+        if (k + 1 === spec.warmup) hooks.log('measurement');
+        hooks.progress?.(k + 1);
+      }
+    } else {
+      await wait_until(ctl, CTL_STOPPED, () => Atomics.load(ctl, CTL_STOPPED) === nr_tasks, () => signal.stopped, Number.POSITIVE_INFINITY);
+    }
+    t_stop = performance.now();
+    Atomics.store(ctl, CTL_STOP, 1);
+    const stopped = await wait_until(ctl, CTL_STOPPED, () => Atomics.load(ctl, CTL_STOPPED) === nr_tasks, () => false, STOP_TIMEOUT_MS);
+    idle = idle_percent(cpu_before, read_cpu_times());
+    if (!stopped) errors.push(`tasks did not stop within ${STOP_TIMEOUT_MS / 1000} s`);
+    after = snapshot_counters();
+    for (let i = 0; i < nr_tasks; i++) ops += slots[i * SLOT_STRIDE];
+  }
+
+  const outcome = await with_timeout(Promise.all(results), STOP_TIMEOUT_MS);
+  if (outcome === 'timeout') {
+    if (errors.length === 0) errors.push(`tasks did not finish within ${STOP_TIMEOUT_MS / 1000} s`);
+    await pool.destroy();
+  }
+  const finished = outcome === 'timeout' ? [] : outcome;
+
+  // The tasks are gone: the parent cleans up on CPU 0 (will-it-scale's testcase_cleanup).
+  if (errors.length === 0 && spec.workload.cleanup) {
+    cpu_enter(0);
+    set_current(parent);
+    try {
+      spec.workload.cleanup(parent_ctx);
+    } finally {
+      cpu_exit();
+    }
+  }
+
+  const metrics: Record<string, number> = {};
+  const with_metrics = finished.filter((r) => r.metrics);
+  for (const r of with_metrics) {
+    for (const [k, v] of Object.entries(r.metrics!)) metrics[k] = (metrics[k] ?? 0) + v / with_metrics.length;
+  }
+  const failed = errors.length > 0;
+  return {
+    mode,
+    nr_tasks,
+    samples,
+    average: failed ? 0 : measured_average(samples, spec.warmup, spec.interval_s),
+    idle,
+    ops: spec.workload.kind === 'scenario' ? with_metrics.length : ops,
+    counters: diff_counters(after, before),
+    metrics,
+    errors,
+    kernel_log: read_kernel_log().messages,
+    setup_ms,
+    teardown_ms: performance.now() - t_stop,
+    interrupted: signal.stopped,
+  };
+}

@@ -1,0 +1,109 @@
+// One run: the sweep over task counts and modes (runtest.py's order: for each task count, the
+// process point, then the thread point), then the run's stats and printed output.
+
+import { csv_rows, dmesg_stat, format_csv, parse_will_it_scale, sim_stats } from './metrics.ts';
+import { run_point, type PointHooks, type PointResult, type PointSpec, type StopSignal } from './point.ts';
+import type { TaskPool } from './pool.ts';
+import type { Mode } from './workload.ts';
+
+/** A sweep: a point's settings, for every task count and mode. */
+export interface RunSpec extends Omit<PointSpec, 'mode' | 'nr_tasks'> {
+  /** The workload's name (scenario metrics are stored under it). */
+  name: string;
+  modes: readonly Mode[];
+  tasks: readonly number[];
+}
+
+export interface RunResult {
+  points: PointResult[];
+  stats: Record<string, number>;
+  /** Everything the run printed, kernel log included. */
+  output: string;
+  failed: boolean;
+  interrupted: boolean;
+}
+
+export interface RunHooks {
+  /** A line of output as it happens (the run also keeps it). */
+  log(line: string): void;
+  /** Before each point: its index, the number of points, and its mode and task count. */
+  point?(index: number, count: number, mode: Mode, nr_tasks: number): void;
+  progress?(taken: number): void;
+  /** After each point. */
+  point_done?(): void;
+}
+
+/** The points of a sweep, in runtest.py's order. */
+export function sweep_points(tasks: readonly number[], modes: readonly Mode[]): Array<{ mode: Mode; nr_tasks: number }> {
+  const out: Array<{ mode: Mode; nr_tasks: number }> = [];
+  for (const nr_tasks of tasks) for (const mode of ['process', 'thread'] as const) if (modes.includes(mode)) out.push({ mode, nr_tasks });
+  return out;
+}
+
+function time_stats(before: NodeJS.ResourceUsage, after: NodeJS.ResourceUsage, elapsed_s: number): Record<string, number> {
+  return {
+    'time.elapsed_time': Number(elapsed_s.toFixed(2)),
+    'time.user_time': Number(((after.userCPUTime - before.userCPUTime) / 1e6).toFixed(2)),
+    'time.system_time': Number(((after.systemCPUTime - before.systemCPUTime) / 1e6).toFixed(2)),
+    'time.voluntary_context_switches': after.voluntaryContextSwitches - before.voluntaryContextSwitches,
+    'time.involuntary_context_switches': after.involuntaryContextSwitches - before.involuntaryContextSwitches,
+    'time.maximum_resident_set_size': after.maxRSS,
+  };
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+export async function run_sweep(spec: RunSpec, pool: TaskPool, hooks: RunHooks, signal: StopSignal): Promise<RunResult> {
+  const lines: string[] = [];
+  const log = (line: string) => {
+    lines.push(line);
+    hooks.log(line);
+  };
+  const usage_before = process.resourceUsage();
+  const t0 = performance.now();
+  log(`testcase:${spec.workload.description}`);
+
+  const plan = sweep_points(spec.tasks, spec.modes);
+  const points: PointResult[] = [];
+  const point_hooks: PointHooks = { log, progress: hooks.progress };
+  for (const [i, { mode, nr_tasks }] of plan.entries()) {
+    if (signal.stopped) break;
+    hooks.point?.(i, plan.length, mode, nr_tasks);
+    log(`# ${mode} mode, ${plural(nr_tasks, 'task')} on ${plural(spec.nr_cpus, 'CPU')}`);
+    const p = await run_point({ ...spec, mode, nr_tasks }, pool, point_hooks, signal);
+    hooks.point_done?.();
+    points.push(p);
+    if (spec.workload.kind === 'throughput' && p.errors.length === 0 && !p.interrupted) log(`average:${p.average}`);
+    for (const e of p.errors) log(`error: ${e}`);
+    log(`# set-up ${p.setup_ms.toFixed(0)} ms, tear-down ${p.teardown_ms.toFixed(0)} ms`);
+  }
+
+  const stats: Record<string, number> = {};
+  if (spec.workload.kind === 'throughput') {
+    const csv = format_csv(csv_rows(points));
+    for (const line of csv.trimEnd().split('\n')) log(line);
+    for (const [k, v] of Object.entries(parse_will_it_scale(csv))) stats[`will-it-scale.${k}`] = v;
+  } else {
+    const sums: Record<string, number> = {};
+    for (const p of points) {
+      for (const [k, v] of Object.entries(p.metrics)) {
+        stats[`${spec.name}.${p.nr_tasks}.${p.mode}.${k}`] = v;
+        sums[k] = (sums[k] ?? 0) + v / points.length;
+      }
+    }
+    for (const [k, v] of Object.entries(sums)) stats[`${spec.name}.${k}`] = v;
+  }
+  const failed = points.some((p) => p.errors.length > 0);
+  if (failed) stats['will-it-scale.fail'] = 1;
+  Object.assign(stats, time_stats(usage_before, process.resourceUsage(), (performance.now() - t0) / 1000));
+  Object.assign(stats, sim_stats(points));
+
+  const kernel_messages = points.flatMap((p) => p.kernel_log);
+  for (const m of new Set(kernel_messages)) stats[dmesg_stat(m)] = 1;
+  for (const [k, v] of Object.entries(stats)) if (!k.startsWith('sim.') || v !== 0) log(`${k}: ${v}`);
+  for (const m of kernel_messages) log(`kernel: ${m}`);
+  const interrupted = signal.stopped;
+  return { points, stats, output: lines.join('\n') + '\n', failed, interrupted };
+}

@@ -1,0 +1,140 @@
+// The workload contract, like will-it-scale's tests/<name>.c: a description, a kind, typed
+// parameters with defaults, optional prepare/cleanup (run in the parent process, before the
+// tasks are created and after they are gone), and either a testcase loop or a scenario.
+
+import { safe_point } from '../machine/cpu.ts';
+
+export type ParamValue = number | string | boolean;
+export type Params = Record<string, ParamValue>;
+
+export interface ParamSpec {
+  type: 'int' | 'string' | 'bool';
+  default: ParamValue;
+  description: string;
+  min?: number;
+  max?: number;
+}
+
+export type Mode = 'process' | 'thread';
+
+/** What a task sees: will-it-scale's `testcase(iterations, nr)` arguments, plus the stop flag. */
+export interface TaskContext {
+  /** Task index, 0..nr_tasks-1 (will-it-scale's `nr`). */
+  readonly nr: number;
+  readonly nr_tasks: number;
+  readonly mode: Mode;
+  readonly params: Params;
+  /** Shared counter area; this task increments only `iterations[slot]`. */
+  readonly iterations: Float64Array;
+  readonly slot: number;
+  /** False once the harness stops the point; every K calls it is also a user-mode safe point. */
+  running(): boolean;
+}
+
+/** Where prepare and cleanup run: the parent process, on CPU 0, before or after the tasks. */
+export interface ParentContext {
+  readonly nr_tasks: number;
+  readonly mode: Mode;
+  readonly params: Params;
+}
+
+interface WorkloadBase {
+  description: string;
+  params?: Record<string, ParamSpec>;
+  /**
+   * Metrics (`*` matches any run of characters) that come out the same every run for a given
+   * seed: compare treats a difference in them as a change without a statistical test.
+   */
+  exact?: readonly string[];
+  prepare?(ctx: ParentContext): void;
+  cleanup?(ctx: ParentContext): void;
+}
+
+export interface ThroughputWorkload extends WorkloadBase {
+  kind: 'throughput';
+  /** Loop until `t.running()` is false, adding each operation to `t.iterations[t.slot]`. */
+  testcase(t: TaskContext): void;
+}
+
+export interface ScenarioWorkload extends WorkloadBase {
+  kind: 'scenario';
+  /** Run the scenario once in this task and return its metrics. */
+  scenario(t: TaskContext): Record<string, number>;
+}
+
+export type Workload = ThroughputWorkload | ScenarioWorkload;
+
+export function define_workload<W extends Workload>(w: W): W {
+  return w;
+}
+
+/** User-loop iterations between two safe points. */
+export const USER_SAFE_POINT_INTERVAL = 1024;
+
+/** Shared-counter layout: one 256-byte slot per task (will-it-scale's MAX_CACHELINE_SIZE). */
+export const SLOT_BYTES = 256;
+export const SLOT_STRIDE = SLOT_BYTES / 8;
+
+export class Task implements TaskContext {
+  private countdown = USER_SAFE_POINT_INTERVAL;
+  readonly slot: number;
+
+  constructor(
+    readonly nr: number,
+    readonly nr_tasks: number,
+    readonly mode: Mode,
+    readonly params: Params,
+    readonly iterations: Float64Array,
+    private readonly stop: Int32Array,
+    private readonly stop_index: number,
+  ) {
+    this.slot = nr * SLOT_STRIDE;
+  }
+
+  running(): boolean {
+    if (--this.countdown === 0) {
+      this.countdown = USER_SAFE_POINT_INTERVAL;
+      safe_point();
+    }
+    // A plain load, as in safe_point(): Atomics.load is not inlined by V8 and would dominate a
+    // null-syscall loop.
+    return this.stop[this.stop_index] === 0;
+  }
+}
+
+export function resolve_params(w: Workload, given: Record<string, string>): Params {
+  const specs = w.params ?? {};
+  const out: Params = {};
+  for (const key of Object.keys(given)) {
+    if (!(key in specs)) {
+      const known = Object.keys(specs);
+      throw new RangeError(`unknown parameter '${key}'${known.length ? ` (parameters: ${known.join(', ')})` : ' (this workload has none)'}`);
+    }
+  }
+  for (const [key, spec] of Object.entries(specs)) {
+    const text = given[key];
+    if (text === undefined) {
+      out[key] = spec.default;
+      continue;
+    }
+    if (spec.type === 'string') out[key] = text;
+    else if (spec.type === 'bool') {
+      if (!['0', '1', 'true', 'false'].includes(text)) throw new RangeError(`parameter ${key}: '${text}' is not a boolean`);
+      out[key] = text === '1' || text === 'true';
+    } else {
+      const v = Number(text);
+      if (text.trim() === '' || !Number.isInteger(v)) throw new RangeError(`parameter ${key}: '${text}' is not an integer`);
+      if ((spec.min !== undefined && v < spec.min) || (spec.max !== undefined && v > spec.max)) {
+        throw new RangeError(`parameter ${key}: ${v} is out of range ${spec.min ?? '-inf'}..${spec.max ?? 'inf'}`);
+      }
+      out[key] = v;
+    }
+  }
+  return out;
+}
+
+/** The names among `metrics` that a workload declares exact. */
+export function exact_metrics(w: Workload, metrics: readonly string[]): string[] {
+  const patterns = (w.exact ?? []).map((p) => new RegExp(`^${p.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`));
+  return metrics.filter((m) => patterns.some((re) => re.test(m)));
+}
