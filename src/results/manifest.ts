@@ -1,0 +1,63 @@
+// What a run was: enough to reproduce it and to select it later (workload, parameters, the
+// resolved kernel configuration and its hash, the project commit, the host).
+
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { cpus, availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import type { ResolvedConfig } from '../kernel/config.ts';
+
+export interface ProjectCommit {
+  /** Twelve hex digits, with `-dirty` when the work tree has changes; `nogit` outside git. */
+  id: string;
+  sha: string | null;
+  dirty: boolean;
+}
+
+export function project_commit(root: string): ProjectCommit {
+  try {
+    const sha = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const status = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const dirty = status.trim() !== '';
+    return { id: sha.slice(0, 12) + (dirty ? '-dirty' : ''), sha, dirty };
+  } catch {
+    return { id: 'nogit', sha: null, dirty: false };
+  }
+}
+
+export function tool_version(root: string): string {
+  return (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+export interface Manifest {
+  tool: { name: 'scalelab'; version: string };
+  workload: string;
+  description: string;
+  params: Record<string, unknown>;
+  label: string | null;
+  mode: string;
+  tasks: number[];
+  nr_cpus: number;
+  mem_mb: number;
+  duration_s: number;
+  warmup: number;
+  interval_s: number;
+  seed: number;
+  kernel: { preset: string; id: string; hash: string; overrides: ResolvedConfig['overrides']; knobs: ResolvedConfig['knobs'] };
+  /** Metrics that are exact (same value for the same seed): compared without a statistical test. */
+  exact_metrics: string[];
+  commit: ProjectCommit;
+  host: { node: string; cpu_model: string; cpus: number; platform: string };
+  started: string;
+  finished: string | null;
+  status: 'complete' | 'failed' | 'interrupted';
+}
+
+export function host_info(): Manifest['host'] {
+  return {
+    node: process.version,
+    cpu_model: cpus()[0]?.model ?? 'unknown',
+    cpus: availableParallelism(),
+    platform: `${process.platform}-${process.arch}`,
+  };
+}

@@ -1,0 +1,79 @@
+// Writing runs into a group, atomically: a run directory is claimed with mkdir (so concurrent
+// invocations never share one), marked `incomplete` until its files are in place, and the
+// group's matrix.json is rebuilt from the complete runs after each run.
+
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { write_file_atomic, write_json_atomic } from './atomic.ts';
+import { INCOMPLETE, MANIFEST, MATRIX, OUTPUT, STATS } from './layout.ts';
+
+export class ResultsError extends Error {}
+
+/** Numbered run directories of a group, in order. */
+export function run_dirs(group: string): string[] {
+  if (!existsSync(group)) return [];
+  return readdirSync(group, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && /^[0-9]+$/.test(e.name))
+    .map((e) => Number(e.name))
+    .sort((a, b) => a - b)
+    .map((n) => join(group, String(n)));
+}
+
+/** Create the next run directory of the group with its `incomplete` marker. */
+export function begin_run(group: string): string {
+  try {
+    mkdirSync(group, { recursive: true });
+  } catch (e) {
+    throw new ResultsError(`cannot create result directory ${group}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+  }
+  for (let n = run_dirs(group).length; ; n++) {
+    const dir = join(group, String(n));
+    try {
+      mkdirSync(dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      throw new ResultsError(`cannot create run directory ${dir}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+    }
+    writeFileSync(join(dir, INCOMPLETE), '');
+    return dir;
+  }
+}
+
+export interface RunFiles {
+  output: string;
+  manifest: unknown;
+  stats: Record<string, number>;
+}
+
+/** Write the run's files; stats.json last, then drop the marker. */
+export function finish_run(dir: string, files: RunFiles): void {
+  write_file_atomic(join(dir, OUTPUT), files.output);
+  write_json_atomic(join(dir, MANIFEST), files.manifest);
+  write_json_atomic(join(dir, STATS), files.stats);
+  rmSync(join(dir, INCOMPLETE), { force: true });
+}
+
+/** Keep what an interrupted run printed; it stays marked incomplete and has no stats.json. */
+export function abandon_run(dir: string, output: string, manifest: unknown): void {
+  write_file_atomic(join(dir, OUTPUT), output);
+  write_json_atomic(join(dir, MANIFEST), manifest);
+}
+
+export function is_complete(run: string): boolean {
+  return !existsSync(join(run, INCOMPLETE)) && existsSync(join(run, STATS));
+}
+
+/**
+ * lkp's matrix.json for the group: {metric: [value per complete run]}, a metric missing from a
+ * run counted as 0 (matrix_fill_missing_zeros), plus `stats_source` naming each run's stats.json.
+ */
+export function update_matrix(group: string): Record<string, unknown> {
+  const runs = run_dirs(group).filter(is_complete);
+  const stats = runs.map((r) => JSON.parse(readFileSync(join(r, STATS), 'utf8')) as Record<string, number>);
+  const keys = [...new Set(stats.flatMap((s) => Object.keys(s)))].sort();
+  const matrix: Record<string, unknown> = {};
+  for (const k of keys) matrix[k] = stats.map((s) => (typeof s[k] === 'number' ? s[k] : 0));
+  matrix.stats_source = runs.map((r) => join(r, STATS));
+  write_json_atomic(join(group, MATRIX), matrix);
+  return matrix;
+}
