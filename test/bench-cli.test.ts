@@ -1,0 +1,196 @@
+// `npm run bench` as a user runs it: a child process per invocation.
+
+import { describe, expect, it } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BENCH = ['--import', 'tsx', join(ROOT, 'scripts/bench.ts')];
+const FIXTURES = join(ROOT, 'test/fixtures/workloads');
+const QUICK = ['--tasks', '1', '--mode', 'process', '--duration', '1', '--warmup', '0'];
+
+function results_dir(): string {
+  return mkdtempSync(join(tmpdir(), 'scalelab-bench-'));
+}
+
+function bench(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [...BENCH, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Every run directory under a result root. */
+function runs_under(root: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (!e.isDirectory()) continue;
+      const p = join(d, e.name);
+      if (/^[0-9]+$/.test(e.name)) out.push(p);
+      else walk(p);
+    }
+  };
+  walk(root);
+  return out.sort();
+}
+
+describe('bench: bad input', () => {
+  const unwritable = join(results_dir(), 'file');
+  writeFileSync(unwritable, 'not a directory');
+  const cases: Array<[string, string[], RegExp]> = [
+    ['unknown workload', ['getpid1'], /unknown workload 'getpid1'; did you mean 'getppid1'\? \(others: .*sched_yield/],
+    ['no workload', [], /no workload given/],
+    ['unknown flag', ['getppid1', '--bogus'], /Unknown option '--bogus'/],
+    ['non-numeric duration', ['getppid1', '--duration', 'abc'], /--duration: 'abc' is not a positive number/],
+    ['zero duration', ['getppid1', '--duration', '0'], /--duration: 0 is out of range/],
+    ['zero tasks', ['getppid1', '--tasks', '0'], /--tasks: a task count must be at least 1/],
+    ['too many percent', ['getppid1', '--tasks', '150%'], /--tasks: 150% is out of range 1%\.\.100%/],
+    ['more tasks than CPUs', ['getppid1', '--tasks', '3', '--cpus', '2'], /--tasks: 3 tasks need at least 3 simulated CPUs/],
+    ['negative runs', ['getppid1', '--runs', '-1'], /--runs: -1 is out of range 1\.\./],
+    ['bad mode', ['getppid1', '--mode', 'fork'], /--mode: 'fork' is not process, thread or both/],
+    ['unknown knob', ['getppid1', '--set', 'fork.nope=1'], /--set: unknown knob 'fork\.nope'/],
+    ['bad knob value', ['getppid1', '--set', 'kernel.hz=123'], /--set kernel\.hz: 123 is not one of 100, 250, 300, 1000/],
+    ['unknown preset', ['getppid1', '--kernel', 'v2.4'], /unknown kernel preset 'v2\.4'/],
+    ['unknown parameter', ['getppid1', '--param', 'size=1'], /--param: unknown parameter 'size' \(this workload has none\)/],
+    ['unwritable results', ['getppid1', '--results', unwritable], /results directory .* is not writable/],
+  ];
+  for (const [name, args, message] of cases) {
+    it(`${name}: one line on stderr, exit 2`, () => {
+      const r = bench(args);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      const lines = r.stderr.trimEnd().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^bench: /);
+      expect(lines[0]).toMatch(message);
+    });
+  }
+
+  it('an unwritable (read-only) results directory is refused', () => {
+    if (process.getuid?.() === 0) return; // root writes anywhere; the file case above covers it
+    const d = results_dir();
+    chmodSync(d, 0o500);
+    const r = bench(['getppid1', '--results', join(d, 'sub')]);
+    expect(r.code).toBe(2);
+  });
+});
+
+describe('bench: runs', () => {
+  it('prints samples, the CSV and the lkp metrics, and stores a complete run', () => {
+    const root = results_dir();
+    const r = bench(['getppid1', ...QUICK, '--results', root]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^testcase:getppid\n/);
+    expect(r.stdout).toMatch(/\nwarmup\nmeasurement\nmin:\d+ max:\d+ total:\d+\naverage:\d+\n/);
+    expect(r.stdout).toMatch(/\ntasks,processes,processes_idle,threads,threads_idle,linear\n0,0,100,0,100,0\n1,\d+,[\d.]+,0,0\.00,\d+\n/);
+    expect(r.stdout).toMatch(/\nwill-it-scale\.per_process_ops: \d+\n/);
+    const [run] = runs_under(root);
+    expect(run).toMatch(/getppid1\/process-1\/v6\.8\/[^/]+\/0$/);
+    for (const f of ['stats.json', 'manifest.json', 'output.txt']) expect(existsSync(join(run, f))).toBe(true);
+    expect(existsSync(join(run, 'incomplete'))).toBe(false);
+    const stats = JSON.parse(readFileSync(join(run, 'stats.json'), 'utf8'));
+    expect(stats['will-it-scale.1.processes']).toBeGreaterThan(0);
+    expect(stats['will-it-scale.per_process_ops']).toBe(stats['will-it-scale.1.processes']);
+    expect(stats['sim.syscalls_per_op']).toBe(1);
+    expect(stats['time.elapsed_time']).toBeGreaterThan(0);
+    const manifest = JSON.parse(readFileSync(join(run, 'manifest.json'), 'utf8'));
+    expect(manifest).toMatchObject({ workload: 'getppid1', status: 'complete', kernel: { preset: 'v6.8' }, exact_metrics: ['sim.syscalls_per_op'] });
+    expect(readFileSync(join(run, 'output.txt'), 'utf8')).toBe(r.stdout.replace(/# stored .*\n$/, ''));
+  });
+
+  it('--json prints one object and nothing else on stdout; later invocations append runs', () => {
+    const root = results_dir();
+    const first = bench(['getppid1', ...QUICK, '--results', root, '--json', '--kernel', 'v6.7']);
+    expect(first.code).toBe(0);
+    const a = JSON.parse(first.stdout);
+    expect(Object.keys(a)).toEqual(['workload', 'kernel', 'resultDir', 'runDirs', 'stats']);
+    expect(a).toMatchObject({ workload: 'getppid1', kernel: 'v6.7' });
+    const second = bench(['getppid1', ...QUICK, '--results', root, '--json', '--kernel', 'v6.7', '--runs', '2']);
+    const b = JSON.parse(second.stdout);
+    expect(b.resultDir).toBe(a.resultDir);
+    expect(b.runDirs.map((d: string) => d.split('/').pop())).toEqual(['1', '2']);
+    const matrix = JSON.parse(readFileSync(join(a.resultDir, 'matrix.json'), 'utf8'));
+    expect(matrix['will-it-scale.1.processes']).toHaveLength(3);
+    expect(matrix.stats_source).toHaveLength(3);
+  });
+
+  it('a workload that throws in a worker: the run is stored as failed, the other points still run, exit 1', () => {
+    const root = results_dir();
+    const r = bench(['crash', '--tasks', '1,2', '--mode', 'process', '--duration', '2', '--warmup', '0', '--results', root], { SCALELAB_WORKLOADS: FIXTURES });
+    expect(r.code).toBe(1);
+    const [run] = runs_under(root);
+    const stats = JSON.parse(readFileSync(join(run, 'stats.json'), 'utf8'));
+    expect(stats['will-it-scale.fail']).toBe(1);
+    expect(stats['will-it-scale.1.processes']).toBeGreaterThan(0);
+    expect(stats['will-it-scale.2.processes']).toBeUndefined(); // the failed point's row is skipped, as lkp skips it
+    const output = readFileSync(join(run, 'output.txt'), 'utf8');
+    expect(output).toMatch(/error: task 1: Error: fixture crash in task 1/);
+    expect(JSON.parse(readFileSync(join(run, 'manifest.json'), 'utf8')).status).toBe('failed');
+  });
+
+  it('a scenario workload stores its metrics per point and averaged', () => {
+    const root = results_dir();
+    const r = bench(['answer', '--tasks', '1,2', '--mode', 'process', '--param', 'base=10', '--results', root, '--json'], { SCALELAB_WORKLOADS: FIXTURES });
+    expect(r.code).toBe(0);
+    const { stats, resultDir } = JSON.parse(r.stdout);
+    expect(stats['answer.1.process.answer']).toBe(12);
+    expect(stats['answer.2.process.answer']).toBe(12.5); // tasks 0 and 1: 12 and 13
+    expect(stats['answer.answer']).toBe(12.25);
+    expect(stats['answer.tasks']).toBe(1.5);
+    expect(resultDir).toMatch(/answer\/process-1,2-base=10\//);
+  });
+});
+
+describe('bench: interruptions', () => {
+  function start(root: string, runs: number) {
+    return spawn(process.execPath, [...BENCH, 'getppid1', ...QUICK, '--runs', String(runs), '--results', root], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  }
+
+  async function until(cond: () => boolean, timeout_ms = 60_000) {
+    const end = Date.now() + timeout_ms;
+    while (!cond()) {
+      if (Date.now() > end) throw new Error('timed out');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  function check_runs(root: string) {
+    const runs = runs_under(root);
+    for (const run of runs) {
+      const marked = existsSync(join(run, 'incomplete'));
+      const stats = join(run, 'stats.json');
+      if (marked) expect(existsSync(stats)).toBe(false);
+      else expect(() => JSON.parse(readFileSync(stats, 'utf8'))).not.toThrow();
+    }
+    return runs;
+  }
+
+  it('a run killed mid-way leaves an incomplete marker and never a half-written stats.json', async () => {
+    const root = results_dir();
+    const child = start(root, 3);
+    const exited = new Promise((r) => child.on('exit', r));
+    await until(() => runs_under(root).some((r) => r.endsWith('/1')));
+    child.kill('SIGKILL');
+    await exited;
+    const runs = check_runs(root);
+    expect(runs.length).toBeGreaterThanOrEqual(2);
+    expect(existsSync(join(runs[0], 'stats.json'))).toBe(true);
+    expect(existsSync(join(runs[runs.length - 1], 'incomplete'))).toBe(true);
+  });
+
+  it('Ctrl-C stops the workers, keeps finished runs and exits 130', async () => {
+    const root = results_dir();
+    const child = start(root, 5);
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    await until(() => runs_under(root).some((r) => r.endsWith('/1')));
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    const runs = check_runs(root);
+    expect(runs).toHaveLength(2);
+    expect(existsSync(join(runs[0], 'stats.json'))).toBe(true);
+    expect(existsSync(join(runs[1], 'incomplete'))).toBe(true);
+    expect(existsSync(join(runs[1], 'output.txt'))).toBe(true);
+  });
+});

@@ -1,0 +1,161 @@
+// The machine under real worker threads: locks, stop_machine, RCU grace periods, slab across
+// CPUs and cross-CPU calls, with exact outcomes.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import { worker_build } from '../src/runner/build.ts';
+import { start_kernel } from '../src/kernel/init/main.ts';
+import { resolve_config } from '../src/kernel/config.ts';
+import { mem32 } from '../src/machine/memory.ts';
+import { cpu_enter, cpu_exit, do_safe_point } from '../src/machine/cpu.ts';
+import { read_counter_by_name } from '../src/machine/counters.ts';
+import { spin_lock_init } from '../src/kernel/locking/spinlock.ts';
+import { init_rwsem } from '../src/kernel/locking/rwsem.ts';
+import { stop_machine } from '../src/kernel/kernel/stop_machine.ts';
+import { smp_call_function } from '../src/kernel/kernel/smp.ts';
+import { call_rcu, rcu_gp_kick, rcu_stats } from '../src/kernel/kernel/rcu.ts';
+import { slab_stats } from '../src/kernel/mm/slab.ts';
+import type { MachineTask } from './workers/machine-tasks.ts';
+import { CTL_GATE } from './workers/machine-tasks.ts';
+import {
+  TD_COUNTER, TD_IPI_MASK, TD_IPI_RUNS, TD_LOCK, TD_RCU_HEAD, TD_RCU_INVOKED, TD_RCU_PASSED, TD_RCU_PASSED_AT_INVOKE,
+  TD_RWSEM, TD_STOP_FROZEN, TD_STOP_IDLE, TD_STOP_PARKED, TD_STOP_RUNS, ipi_fn, rcu_cb, stopped_fn, td, test_cache,
+  test_data, watch_slots,
+} from './workers/shared.ts';
+
+const TASKS = fileURLToPath(new URL('./workers/machine-tasks.ts', import.meta.url));
+let pool: Piscina;
+
+beforeAll(async () => {
+  const build = await worker_build([TASKS]);
+  pool = new Piscina({ filename: build.built(TASKS), minThreads: 4, maxThreads: 4, execArgv: [] });
+});
+
+afterAll(async () => {
+  await pool.destroy();
+});
+
+function boot(nr_cpus: number) {
+  return start_kernel({ nr_cpus, mem_mb: 64, config: resolve_config() });
+}
+
+function control() {
+  return {
+    ctl: new Int32Array(new SharedArrayBuffer(64 * 4)),
+    slots: new Float64Array(new SharedArrayBuffer(8 * 32 * 8)),
+  };
+}
+
+async function wait_ready(ctl: Int32Array, n: number) {
+  while (Atomics.load(ctl, 1) < n) await new Promise((r) => setTimeout(r, 2));
+}
+
+function task(k: ReturnType<typeof boot>, c: ReturnType<typeof control>, name: MachineTask['name'], nr: number, nr_tasks: number, cpu: number, iterations = 0): MachineTask {
+  return { machine: k.machine, ctl: c.ctl.buffer as SharedArrayBuffer, slots: c.slots.buffer as SharedArrayBuffer, name, nr, nr_tasks, cpu, iterations };
+}
+
+describe('machine under worker threads', () => {
+  it('four workers increment a spinlock-protected counter to the exact total', async () => {
+    const k = boot(4);
+    spin_lock_init(test_data.addr + TD_LOCK * 4, 'test_lock');
+    cpu_exit();
+    const c = control();
+    const N = 50_000;
+    await Promise.all([0, 1, 2, 3].map((i) => pool.run(task(k, c, 'spin_counter', i, 4, i, N))));
+    expect(mem32[td(TD_COUNTER)]).toBe(4 * N);
+    expect(read_counter_by_name('sim.lock.test_lock.contended')).toBeGreaterThanOrEqual(0);
+  });
+
+  it('four workers increment an rw_semaphore-protected counter to the exact total', async () => {
+    const k = boot(4);
+    init_rwsem(test_data.addr + TD_RWSEM * 4, 'test_rwsem');
+    cpu_exit();
+    const c = control();
+    const N = 20_000;
+    await Promise.all([0, 1, 2, 3].map((i) => pool.run(task(k, c, 'rwsem_counter', i, 4, i, N))));
+    expect(mem32[td(TD_COUNTER)]).toBe(4 * N);
+  });
+
+  it('stop_machine runs its function exactly once, with every looping worker parked and idle CPUs claimed', async () => {
+    const k = boot(7); // CPU 0: the caller; 1-4: workers; 5-6: idle
+    cpu_exit();
+    const c = control();
+    const runs = [1, 2, 3, 4].map((cpu, i) => pool.run(task(k, c, 'loop', i, 4, cpu)));
+    await wait_ready(c.ctl, 4);
+    watch_slots(c.slots);
+    cpu_enter(0);
+    stop_machine(stopped_fn, 0);
+    cpu_exit();
+    watch_slots(null);
+    Atomics.store(c.ctl, 0, 1);
+    const iterations = await Promise.all(runs);
+    expect(mem32[td(TD_STOP_RUNS)]).toBe(1);
+    expect(mem32[td(TD_STOP_PARKED)]).toBe(4);
+    expect(mem32[td(TD_STOP_IDLE)]).toBe(2);
+    expect(mem32[td(TD_STOP_FROZEN)]).toBe(1);
+    expect(read_counter_by_name('sim.stop_machine.parked')).toBe(4);
+    expect(read_counter_by_name('sim.stop_machine.idle_acks')).toBe(2);
+    expect(iterations.every((n) => n > 0)).toBe(true);
+  });
+
+  it('smp_call_function runs on every other CPU: running ones at a safe point, idle ones by the caller', async () => {
+    const k = boot(4); // CPU 0 caller; 1-2 workers; 3 idle
+    cpu_exit();
+    const c = control();
+    const runs = [1, 2].map((cpu, i) => pool.run(task(k, c, 'loop', i, 2, cpu)));
+    await wait_ready(c.ctl, 2);
+    cpu_enter(0);
+    smp_call_function(ipi_fn, 0);
+    cpu_exit();
+    Atomics.store(c.ctl, 0, 1);
+    await Promise.all(runs);
+    expect(mem32[td(TD_IPI_MASK)]).toBe(0b1110);
+    expect(mem32[td(TD_IPI_RUNS)]).toBe(3);
+    expect(read_counter_by_name('sim.smp.idle_acks')).toBe(1);
+  });
+
+  it('an RCU callback runs only after every running CPU has passed a quiescent state', async () => {
+    const k = boot(5); // CPU 0: the main thread; 1-4: workers held before their quiescent state
+    cpu_exit();
+    const c = control();
+    const runs = [1, 2, 3, 4].map((cpu, i) => pool.run(task(k, c, 'rcu_gate', i, 4, cpu)));
+    await wait_ready(c.ctl, 4);
+    cpu_enter(0);
+    call_rcu(test_data.addr + TD_RCU_HEAD * 4, rcu_cb);
+    rcu_gp_kick();
+    const gp = rcu_stats().gp_seq;
+    expect(gp & 1).toBe(1); // a grace period is in progress
+    do_safe_point(); // CPU 0's own quiescent state
+    for (let i = 0; i < 4; i++) {
+      expect(mem32[td(TD_RCU_INVOKED)]).toBe(0);
+      expect(rcu_stats().gp_seq).toBe(gp);
+      Atomics.store(c.ctl, CTL_GATE + i, 1);
+      Atomics.notify(c.ctl, CTL_GATE + i);
+      while (Atomics.load(mem32, td(TD_RCU_PASSED)) < i + 1) await new Promise((r) => setTimeout(r, 1));
+    }
+    while (rcu_stats().gp_seq === gp) await new Promise((r) => setTimeout(r, 1));
+    do_safe_point(); // the callback runs on CPU 0, where it was queued
+    cpu_exit();
+    Atomics.store(c.ctl, 0, 1);
+    await Promise.all(runs);
+    expect(mem32[td(TD_RCU_INVOKED)]).toBe(1);
+    expect(mem32[td(TD_RCU_PASSED_AT_INVOKE)]).toBe(4);
+    expect(read_counter_by_name('sim.rcu.callbacks')).toBe(1);
+  });
+
+  it('slab objects allocated on one CPU and freed on another balance out', async () => {
+    const k = boot(4);
+    cpu_exit();
+    const c = control();
+    const N = 1000;
+    const objs = new SharedArrayBuffer(4 * N * 4);
+    await Promise.all([0, 1, 2, 3].map((i) => pool.run({ ...task(k, c, 'slab_swap', i, 4, i, N), objs })));
+    const addrs = new Int32Array(objs);
+    expect(new Set(addrs).size).toBe(4 * N); // no object handed out twice
+    expect(addrs.every((a) => a > 0)).toBe(true);
+    expect(read_counter_by_name('sim.slab.test_obj.alloc')).toBe(4 * N);
+    expect(read_counter_by_name('sim.slab.test_obj.free')).toBe(4 * N);
+    expect(slab_stats(test_cache).active_objects).toBe(0);
+  });
+});
