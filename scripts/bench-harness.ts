@@ -1,7 +1,11 @@
-// npm run bench:harness — what the harness costs. getppid1 (one task) through the full harness
-// against the same loop run bare on the main thread, alternating rounds, medians compared; then
-// the 2-task/1-task scaling in process mode and the set-up and tear-down time of a point.
-// Last line: `ratio <harness/bare>`.
+// npm run bench:harness — what the harness costs.
+//
+// getppid1 with one task through the full harness (pool, barrier, sampler, worker) against the
+// same loop run bare on the main thread of the same process (no pool, no barrier, no sampler).
+// The host's speed drifts by tens of percent over seconds, so the measurement is many short
+// rounds, each comparing neighbours in time; the median ratio is printed last as
+// `ratio <harness/bare>`. Then the process-mode scaling from 1 to 2 tasks (alternating), and a
+// point's set-up and tear-down time.
 
 import { parseArgs } from 'node:util';
 import { availableParallelism } from 'node:os';
@@ -13,9 +17,9 @@ import { run_point, type PointSpec } from '../src/runner/point.ts';
 
 const { values } = parseArgs({
   options: {
-    rounds: { type: 'string', default: '5' },
-    duration: { type: 'string', default: '3' },
-    warmup: { type: 'string', default: '2' },
+    rounds: { type: 'string', default: '15' },
+    duration: { type: 'string', default: '1' },
+    warmup: { type: 'string', default: '1' },
   },
 });
 const rounds = Number(values.rounds);
@@ -26,7 +30,6 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const entry = find_workload('getppid1');
 const workload = await load_workload(entry.file);
 const build = await worker_build([entry.file]);
-const bare_mod = (await import(build.bare)) as typeof import('../src/runner/bare.ts');
 const pool = new TaskPool(build.worker);
 const spec = (nr_tasks: number): PointSpec => ({
   workload,
@@ -44,27 +47,51 @@ const spec = (nr_tasks: number): PointSpec => ({
 const quiet = { log: () => {} };
 const signal = { stopped: false };
 
-const harness: number[] = [];
-const bare: number[] = [];
-const one: number[] = [];
-const two: number[] = [];
+const bare_mod = (await import(build.bare)) as typeof import('../src/runner/bare.ts');
+/** The bare loop on this (the main) thread, which keeps its JIT state from round to round as the pool's worker does. */
+function bare(): Promise<number> {
+  return bare_mod.run_bare({ workload_file: build.built(entry.file), warmup, samples, interval_s: 1 });
+}
+
+// ABBA order (harness, bare, bare, harness, …) so that a drift of the host's speed within a
+// round weighs on both sides alike; each round's ratio compares neighbours in time.
+const ratios: number[] = [];
 const setup: number[] = [];
 const teardown: number[] = [];
 for (let r = 0; r < rounds; r++) {
-  const h = await run_point(spec(1), pool, quiet, signal);
-  const b = await bare_mod.run_bare({ workload_file: build.built(entry.file), warmup, samples, interval_s: 1 });
-  const p2 = await run_point(spec(2), pool, quiet, signal);
-  harness.push(h.average);
-  bare.push(b);
-  one.push(h.average);
-  two.push(p2.average);
-  setup.push(h.setup_ms, p2.setup_ms);
-  teardown.push(h.teardown_ms, p2.teardown_ms);
-  console.log(`round ${r + 1}: harness ${h.average} ops/s, bare ${b} ops/s, 2 tasks ${p2.average} ops/s`);
+  const h: number[] = [];
+  const b: number[] = [];
+  for (const side of r % 2 === 0 ? ['h', 'b', 'b', 'h'] : ['b', 'h', 'h', 'b']) {
+    if (side === 'b') b.push(await bare());
+    else {
+      const p = await run_point(spec(1), pool, quiet, signal);
+      h.push(p.average);
+      setup.push(p.setup_ms);
+      teardown.push(p.teardown_ms);
+    }
+  }
+  const ratio = (h[0] + h[1]) / (b[0] + b[1]);
+  ratios.push(ratio);
+  console.log(`round ${r + 1}: harness ${h.join(', ')} ops/s, bare ${b.join(', ')} ops/s, ratio ${ratio.toFixed(3)}`);
+}
+
+const scaling: number[] = [];
+for (let r = 0; r < rounds; r++) {
+  const order = r % 2 === 0 ? [1, 2] : [2, 1];
+  const avg: Record<number, number> = {};
+  for (const n of order) {
+    const p = await run_point(spec(n), pool, quiet, signal);
+    avg[n] = p.average;
+    setup.push(p.setup_ms);
+    teardown.push(p.teardown_ms);
+  }
+  scaling.push(avg[2] / avg[1]);
+  console.log(`scaling round ${r + 1}: 1 task ${avg[1]} ops/s, 2 tasks ${avg[2]} ops/s, ${(avg[2] / avg[1]).toFixed(3)}x`);
 }
 await pool.destroy();
-console.log(`harness median ${median(harness)} ops/s, bare median ${median(bare)} ops/s`);
-console.log(`process mode 2 tasks / 1 task: ${(median(two) / median(one)).toFixed(3)}x`);
+
+console.log(`process mode 2 tasks / 1 task: median ${median(scaling).toFixed(3)}x (min ${Math.min(...scaling).toFixed(3)}, max ${Math.max(...scaling).toFixed(3)})`);
 console.log(`point set-up: median ${median(setup).toFixed(0)} ms, max ${Math.max(...setup).toFixed(0)} ms (the first includes starting the pool)`);
 console.log(`point tear-down: median ${median(teardown).toFixed(0)} ms, max ${Math.max(...teardown).toFixed(0)} ms`);
-console.log(`ratio ${(median(harness) / median(bare)).toFixed(3)}`);
+console.log(`harness/bare per round: min ${Math.min(...ratios).toFixed(3)}, max ${Math.max(...ratios).toFixed(3)}`);
+console.log(`ratio ${median(ratios).toFixed(3)}`);

@@ -1,7 +1,7 @@
-// The bare loop for `npm run bench:harness`: a workload's testcase run on the calling thread,
-// with no pool, barrier or sampler — only a helper thread that reads the counter at the same
-// instants the harness would and then raises the stop flag. Built into the worker bundle so both
-// sides run identical code.
+// The bare loop for `npm run bench:harness`: a workload's testcase run on one thread, with no
+// pool, barrier or sampler — only a helper thread that reads the counter at the same instants the
+// harness would and then raises the stop flag. Built into the worker bundle so both sides run
+// identical code.
 
 import { Worker } from 'node:worker_threads';
 import { resolve_config } from '../kernel/config.ts';
