@@ -34,6 +34,13 @@ export type Knob = EnumKnob | IntKnob | BoolKnob;
 
 export const KNOBS: readonly Knob[] = [
   {
+    key: 'fork.dup_mmap',
+    type: 'enum',
+    values: ['bulk_store', 'mt_dup'],
+    default: 'mt_dup',
+    description: "how fork copies the VMA tree: bulk-store every VMA in order (6.1-6.7), or __mt_dup's node-for-node copy (6.8+, commit 6e553c6bcb)",
+  },
+  {
     key: 'kernel.hz',
     type: 'int',
     min: 100,
@@ -41,6 +48,44 @@ export const KNOBS: readonly Knob[] = [
     choices: [100, 250, 300, 1000],
     default: 1000,
     description: 'CONFIG_HZ: scheduler ticks per second (timers, jiffies, RCU grace-period starts)',
+  },
+  {
+    key: 'exec.libs',
+    type: 'int',
+    min: 0,
+    max: 32,
+    default: 4,
+    description: "shared libraries ld.so maps into will-it-scale's parent process",
+  },
+  {
+    key: 'exec.anon_maps',
+    type: 'int',
+    min: 0,
+    max: 64,
+    default: 3,
+    description: 'anonymous mappings the parent makes after startup (1-3 pages each, chosen by --seed)',
+  },
+  {
+    key: 'exec.heap_grows',
+    type: 'int',
+    min: 0,
+    max: 64,
+    default: 3,
+    description: "times malloc grows the parent's heap by 32 pages after its first 33",
+  },
+  {
+    key: 'exec.brk_gap_pages',
+    type: 'int',
+    min: 0,
+    max: 4096,
+    default: 7,
+    description: "pages between the program's bss and its heap (brk randomisation; 0 under setarch -R)",
+  },
+  {
+    key: 'debug.mt_validate',
+    type: 'bool',
+    default: false,
+    description: 'CONFIG_DEBUG_MAPLE_TREE: validate a maple tree after every store (slow)',
   },
   {
     key: 'machine.ipi_ns',
@@ -60,8 +105,8 @@ export interface Preset {
 
 /** Oldest first; the last one is the default. */
 export const PRESETS: readonly Preset[] = [
-  { name: 'v6.7', description: 'Linux 6.7 (January 2024)', knobs: {} },
-  { name: 'v6.8', description: 'Linux 6.8 (March 2024)', knobs: {} },
+  { name: 'v6.7', description: 'Linux 6.7 (January 2024)', knobs: { 'fork.dup_mmap': 'bulk_store' } },
+  { name: 'v6.8', description: 'Linux 6.8 (March 2024): fork duplicates the maple tree with __mt_dup', knobs: { 'fork.dup_mmap': 'mt_dup' } },
 ];
 
 export const DEFAULT_PRESET = PRESETS[PRESETS.length - 1].name;

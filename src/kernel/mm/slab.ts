@@ -1,10 +1,11 @@
-// Object caches over the page allocator (mm/slub.c with the per-CPU object arrays of 6.18's
-// sheaves, or of the old mm/slab.c array_cache).
+// Object caches over the page allocator (mm/slab.c's per-CPU array_cache; 6.18's SLUB sheaves
+// work the same way).
 //
 // Each CPU keeps an array of free objects: alloc pops, free pushes, no lock and no shared cache
 // line. An empty array is refilled with a batch from the slabs on the cache's partial list, under
-// the cache's spinlock; a full one flushes a batch back. Free objects inside a slab are linked
-// through their first word.
+// the cache's spinlock; a full one flushes a batch back. The array's size follows SLAB's
+// enable_cpucache (120 objects up to 256 bytes, 54 up to 1 KiB, 24 above), the batch is half of
+// it. Free objects inside a slab are linked through their first word.
 
 import { mem32, memset0, PAGE_SIZE } from '../../machine/memory.ts';
 import { this_cpu_base } from '../../machine/cpu.ts';
@@ -23,14 +24,18 @@ const KC_PARTIAL = 6; // head of the partial list (page frame number, -1 = empty
 const KC_NR_PARTIAL = 7;
 const KC_NR_SLABS = 8;
 const KC_CPU_OFF = 9; // per-CPU array offset
+const KC_LIMIT = 10; // per-CPU array capacity
+const KC_BATCH = 11; // objects moved per refill or flush
 const KC_RECORD_BYTES = 64;
 
 // per-CPU object array: count, pad, objects
 const PC_COUNT = 0;
 const PC_OBJS = 2;
 
-export const CPU_CACHE_OBJECTS = 32;
-const BATCH = CPU_CACHE_OBJECTS / 2;
+/** Per-CPU array size for objects of `size` bytes (mm/slab.c enable_cpucache). */
+export function cpu_cache_limit(size: number): number {
+  return size > 1024 ? 24 : size > 256 ? 54 : 120;
+}
 /** Empty slabs kept on the partial list before further empty ones go back to the page allocator. */
 const MIN_PARTIAL = 4;
 const MIN_OBJECTS_PER_SLAB = 8;
@@ -50,7 +55,7 @@ export class KmemCache {
 
   constructor(readonly name: string, readonly object_size: number) {
     this.rec = define_global(`kmem_cache:${name}`, KC_RECORD_BYTES);
-    this.cpu = define_per_cpu(`kmem_cache_cpu:${name}`, (PC_OBJS + CPU_CACHE_OBJECTS) * 4);
+    this.cpu = define_per_cpu(`kmem_cache_cpu:${name}`, (PC_OBJS + cpu_cache_limit(object_size)) * 4);
     const c = (event: string) => define_counter(`sim.slab.${name}.${event}`);
     this.c_alloc = c('alloc');
     this.c_free = c('free');
@@ -86,6 +91,8 @@ export function kmem_cache_init(): void {
     mem32[k + KC_ORDER] = order;
     mem32[k + KC_PARTIAL] = -1;
     mem32[k + KC_CPU_OFF] = s.cpu.off;
+    mem32[k + KC_LIMIT] = cpu_cache_limit(s.object_size);
+    mem32[k + KC_BATCH] = (cpu_cache_limit(s.object_size) + 1) >> 1;
   }
 }
 
@@ -191,7 +198,7 @@ export function kmem_cache_alloc(s: KmemCache): number {
   const pc = (this_cpu_base >> 2) + (mem32[k + KC_CPU_OFF] >> 2);
   let n = mem32[pc + PC_COUNT];
   if (n === 0) {
-    cache_refill(s, k, pc, BATCH);
+    cache_refill(s, k, pc, mem32[k + KC_BATCH]);
     n = mem32[pc + PC_COUNT];
     if (n === 0) return 0;
   }
@@ -211,9 +218,10 @@ export function kmem_cache_free(s: KmemCache, obj: number): void {
   const k = s.rec.addr >> 2;
   const pc = (this_cpu_base >> 2) + (mem32[k + KC_CPU_OFF] >> 2);
   let n = mem32[pc + PC_COUNT];
-  if (n === CPU_CACHE_OBJECTS) {
-    cache_flush(s, k, pc, BATCH);
-    n -= BATCH;
+  if (n === mem32[k + KC_LIMIT]) {
+    const batch = mem32[k + KC_BATCH];
+    cache_flush(s, k, pc, batch);
+    n -= batch;
   }
   mem32[pc + PC_OBJS + n] = obj;
   mem32[pc + PC_COUNT] = n + 1;
@@ -229,7 +237,7 @@ export function kmem_cache_alloc_bulk(s: KmemCache, count: number, out: Int32Arr
   for (let i = 0; i < count; ) {
     let n = mem32[pc + PC_COUNT];
     if (n === 0) {
-      cache_refill(s, k, pc, Math.min(CPU_CACHE_OBJECTS, count - i));
+      cache_refill(s, k, pc, Math.min(mem32[k + KC_LIMIT], count - i));
       n = mem32[pc + PC_COUNT];
       if (n === 0) {
         this_cpu_add(s.c_alloc, i);
