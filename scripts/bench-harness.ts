@@ -43,6 +43,7 @@ const spec = (nr_tasks: number): PointSpec => ({
   warmup,
   samples,
   interval_s: 1,
+  seed: 1,
 });
 const quiet = { log: () => {} };
 const signal = { stopped: false };

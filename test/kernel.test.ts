@@ -10,7 +10,7 @@ import { cpu_enter, cpu_exit, do_safe_point, set_current } from '../src/machine/
 import { per_cpu_ptr } from '../src/machine/percpu.ts';
 import { read_counter, read_counter_by_name, this_cpu_inc } from '../src/machine/counters.ts';
 import { alloc_pages, free_pages, page_stats } from '../src/kernel/mm/page_alloc.ts';
-import { CPU_CACHE_OBJECTS, define_kmem_cache, kmem_cache_alloc, kmem_cache_alloc_bulk, kmem_cache_free, kmem_cache_free_bulk, slab_stats } from '../src/kernel/mm/slab.ts';
+import { cpu_cache_limit, define_kmem_cache, kmem_cache_alloc, kmem_cache_alloc_bulk, kmem_cache_free, kmem_cache_free_bulk, slab_stats } from '../src/kernel/mm/slab.ts';
 import { define_function } from '../src/machine/symbols.ts';
 import { TIMER_LIST_SIZE, jiffies, mod_timer, timer_pending, timer_setup, del_timer } from '../src/kernel/kernel/time/timer.ts';
 import { DELAYED_WORK_SIZE, init_delayed_work, schedule_delayed_work } from '../src/kernel/kernel/workqueue.ts';
@@ -111,14 +111,14 @@ describe('page allocator', () => {
 describe('slab', () => {
   it('balances allocations and frees, and refills and flushes the CPU array in batches', () => {
     boot();
-    const objs = Array.from({ length: 100 }, () => kmem_cache_alloc(probe_cache));
-    expect(new Set(objs).size).toBe(100);
+    const objs = Array.from({ length: 300 }, () => kmem_cache_alloc(probe_cache));
+    expect(new Set(objs).size).toBe(300);
     expect(objs.every((o) => o > 0 && o % 8 === 0)).toBe(true);
-    expect(slab_stats(probe_cache).active_objects).toBe(100);
+    expect(slab_stats(probe_cache).active_objects).toBe(300);
     for (const o of objs) kmem_cache_free(probe_cache, o);
     expect(slab_stats(probe_cache).active_objects).toBe(0);
-    expect(read_counter_by_name('sim.slab.probe.alloc')).toBe(100);
-    expect(read_counter_by_name('sim.slab.probe.refill')).toBe(Math.ceil(100 / (CPU_CACHE_OBJECTS / 2)));
+    expect(read_counter_by_name('sim.slab.probe.alloc')).toBe(300);
+    expect(read_counter_by_name('sim.slab.probe.refill')).toBe(Math.ceil(300 / ((cpu_cache_limit(200) + 1) >> 1)));
     expect(read_counter_by_name('sim.slab.probe.flush')).toBeGreaterThan(0);
   });
 

@@ -126,6 +126,7 @@ export async function bench(o: BenchOptions, io: BenchIO, signal: StopSignal): P
           warmup: o.warmup,
           samples: o.samples,
           interval_s: o.interval_s,
+          seed: o.seed,
         },
         pool,
         {

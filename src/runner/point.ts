@@ -3,6 +3,7 @@
 // the machine counted. will-it-scale main.c, with the machine in between.
 
 import { start_kernel } from '../kernel/init/main.ts';
+import { build_parent_image, default_recipe, type ExecRecipe } from '../user/exec_image.ts';
 import { cpu_enter, cpu_exit, set_current } from '../machine/cpu.ts';
 import { snapshot_counters } from '../machine/counters.ts';
 import { CLONE_THREAD, CLONE_VM, kernel_clone } from '../kernel/kernel/fork.ts';
@@ -29,6 +30,9 @@ export interface PointSpec {
   /** Samples counted. */
   samples: number;
   interval_s: number;
+  /** The parent process's address space (exec_image.ts); from the exec.* knobs and the seed by default. */
+  recipe?: ExecRecipe;
+  seed: number;
 }
 
 export interface PointResult {
@@ -100,16 +104,26 @@ function with_timeout<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
   return Promise.race([p.finally(() => clearTimeout(timer)), new Promise<'timeout'>((r) => { timer = setTimeout(() => r('timeout'), ms); })]);
 }
 
+/** The default parent recipe for a kernel configuration and seed. */
+export function recipe_of(config: ResolvedConfig, seed: number): ExecRecipe {
+  const k = config.knobs;
+  return default_recipe(
+    { libs: k['exec.libs'] as number, anon_maps: k['exec.anon_maps'] as number, heap_grows: k['exec.heap_grows'] as number, brk_gap_pages: k['exec.brk_gap_pages'] as number },
+    seed,
+  );
+}
+
 export async function run_point(spec: PointSpec, pool: TaskPool, hooks: PointHooks, signal: StopSignal): Promise<PointResult> {
   const t_start = performance.now();
   const { nr_tasks, mode } = spec;
   const errors: string[] = [];
   const parent_ctx: ParentContext = { nr_tasks, mode, params: spec.params };
 
-  // Boot, then act as will-it-scale's parent on CPU 0: prepare, then fork or clone the tasks.
+  // Boot, then act as will-it-scale's parent on CPU 0: exec, prepare, fork or clone the tasks.
   const kernel = start_kernel({ nr_cpus: spec.nr_cpus, mem_mb: spec.mem_mb, config: spec.config });
   const parent = kernel_clone(0);
   set_current(parent);
+  build_parent_image(spec.recipe ?? recipe_of(spec.config, spec.seed));
   spec.workload.prepare?.(parent_ctx);
   const flags = mode === 'thread' ? CLONE_VM | CLONE_THREAD : 0;
   const tasks = Array.from({ length: nr_tasks }, () => kernel_clone(flags));
