@@ -8,7 +8,13 @@ import { worker_build } from '../src/runner/build.ts';
 import { start_kernel } from '../src/kernel/init/main.ts';
 import { resolve_config } from '../src/kernel/config.ts';
 import { mem32 } from '../src/machine/memory.ts';
-import { cpu_enter, cpu_exit, do_safe_point } from '../src/machine/cpu.ts';
+import { cpu_enter, cpu_exit, do_safe_point, set_current } from '../src/machine/cpu.ts';
+import { CLONE_THREAD, CLONE_VM, kernel_clone, task_mm } from '../src/kernel/kernel/fork.ts';
+import { build_parent_image } from '../src/user/exec_image.ts';
+import { recipe_of } from '../src/runner/point.ts';
+import { mt_entries, mt_validate } from '../src/kernel/lib/maple_tree.ts';
+import { mm_mt, vm_end, vm_start } from '../src/kernel/mm/mm_types.ts';
+import { brk, sbrk } from '../src/user/libc.ts';
 import { read_counter_by_name } from '../src/machine/counters.ts';
 import { spin_lock_init } from '../src/kernel/locking/spinlock.ts';
 import { init_rwsem } from '../src/kernel/locking/rwsem.ts';
@@ -159,3 +165,34 @@ describe('machine under worker threads', () => {
     expect(slab_stats(test_cache).active_objects).toBe(0);
   });
 });
+
+
+describe('mm under worker threads', () => {
+  it('thread-mode brk2, 4 tasks on one mm: the tree stays valid and brk comes back where it started', async () => {
+    const config = resolve_config();
+    const k = start_kernel({ nr_cpus: 4, mem_mb: 64, config });
+    const parent = kernel_clone(0);
+    set_current(parent);
+    build_parent_image(recipe_of(config, 1));
+    const mm = task_mm(parent);
+    const start = sbrk(0);
+    const layout = mt_entries(mm_mt(mm)).map(([, , v]) => [vm_start(v), vm_end(v)]);
+    const threads = [0, 1, 2, 3].map(() => kernel_clone(CLONE_VM | CLONE_THREAD));
+    cpu_exit();
+    const c = control();
+    const N = 4000;
+    await Promise.all(threads.map((task, i) => pool.run({ ...task_of(k, c, i, task, N) })));
+    cpu_enter(0);
+    set_current(parent);
+    mt_validate(mm_mt(mm));
+    expect(read_counter_by_name('sim.mm.brk')).toBeGreaterThanOrEqual(4 * N);
+    expect(brk(start)).toBe(0);
+    expect(sbrk(0)).toBe(start);
+    expect(mt_entries(mm_mt(mm)).map(([, , v]) => [vm_start(v), vm_end(v)])).toEqual(layout);
+    cpu_exit();
+  });
+});
+
+function task_of(k: ReturnType<typeof boot>, c: ReturnType<typeof control>, nr: number, task: number, iterations: number): MachineTask {
+  return { machine: k.machine, ctl: c.ctl.buffer as SharedArrayBuffer, slots: c.slots.buffer as SharedArrayBuffer, name: 'brk2', nr, nr_tasks: 4, cpu: nr, iterations, task };
+}

@@ -4,7 +4,9 @@
 import { attach_kernel } from '../../src/kernel/init/main.ts';
 import type { MachineDescriptor } from '../../src/machine/machine.ts';
 import { mem32 } from '../../src/machine/memory.ts';
-import { cpu_enter, cpu_exit, do_safe_point, safe_point } from '../../src/machine/cpu.ts';
+import { cpu_enter, cpu_exit, do_safe_point, safe_point, set_current } from '../../src/machine/cpu.ts';
+import { BoundedTask } from '../../src/runner/probe.ts';
+import brk2 from '../../workloads/brk2.ts';
 import { spin_lock, spin_unlock } from '../../src/kernel/locking/spinlock.ts';
 import { down_write, up_write } from '../../src/kernel/locking/rwsem.ts';
 import { kmem_cache_alloc, kmem_cache_free } from '../../src/kernel/mm/slab.ts';
@@ -16,13 +18,15 @@ export interface MachineTask {
   ctl: SharedArrayBuffer;
   /** Per-task iteration counters (stride 32 float64). */
   slots: SharedArrayBuffer;
-  name: 'spin_counter' | 'rwsem_counter' | 'loop' | 'rcu_gate' | 'slab_swap';
+  name: 'spin_counter' | 'rwsem_counter' | 'loop' | 'rcu_gate' | 'slab_swap' | 'brk2';
   cpu: number;
   nr: number;
   nr_tasks: number;
   iterations: number;
   /** For slab_swap: objects per task, addresses exchanged through `objs`. */
   objs?: SharedArrayBuffer;
+  /** For brk2: the task_struct to run as. */
+  task?: number;
 }
 
 const CTL_STOP = 0;
@@ -75,6 +79,12 @@ function run(t: MachineTask, ctl: Int32Array, slots: Float64Array): void {
         safe_point();
         slots[slot]++;
       }
+      return;
+    }
+    case 'brk2': {
+      // will-it-scale's brk2 loop for exactly `iterations` operations, as thread t.task
+      set_current(t.task!);
+      brk2.testcase(new BoundedTask(t.nr, t.nr_tasks, 'thread', t.iterations));
       return;
     }
     case 'slab_swap': {

@@ -102,6 +102,7 @@ const c_nodes_allocated = define_counter('sim.maple.nodes_allocated');
 const c_nodes_freed_unused = define_counter('sim.maple.nodes_freed_unused');
 const c_nodes_rcu_freed = define_counter('sim.maple.nodes_rcu_freed');
 const c_nodes_freed = define_counter('sim.maple.nodes_freed');
+const c_nodes_rcu_released = define_counter('sim.maple.nodes_rcu_released');
 
 export class MapleTreeError extends Error {}
 
@@ -469,6 +470,7 @@ function mas_push_node(mas: MaState, node: number): void {
 
 // lib/maple_tree.c mt_free_rcu
 const mt_free_rcu = define_function('mt_free_rcu', (head: number) => {
+  this_cpu_inc(c_nodes_rcu_released);
   kmem_cache_free(maple_node_cache, head - N_RCU_HEAD);
 });
 
@@ -1261,6 +1263,7 @@ const mt_free_walk = define_function('mt_free_walk', (head: number) => {
   const nodes = free_walk_scratch;
   nodes.length = 0;
   subtree_nodes(head - N_RCU_HEAD, nodes);
+  this_cpu_add(c_nodes_rcu_released, nodes.length);
   for (let i = 0; i < nodes.length; i += MAPLE_NODE_SLOTS) {
     const n = Math.min(MAPLE_NODE_SLOTS, nodes.length - i);
     for (let k = 0; k < n; k++) free_walk_array[k] = nodes[i + k];
