@@ -57,8 +57,14 @@ export function memcpy(dst: number, src: number, len: number): void {
   mem8.copyWithin(dst, src, src + len);
 }
 
+/** Zero `len` bytes. Records are 8-byte aligned: word stores then, as fill() on shared memory is ~5× slower. */
 export function memset0(addr: number, len: number): void {
-  mem8.fill(0, addr, addr + len);
+  if (((addr | len) & 7) !== 0) {
+    mem8.fill(0, addr, addr + len);
+    return;
+  }
+  const end = (addr + len) >> 3;
+  for (let i = addr >> 3; i < end; i++) memf64[i] = 0;
 }
 
 /** Boot-time allocation of kernel globals (Linux memblock): never freed, zeroed, 8-byte aligned. */
