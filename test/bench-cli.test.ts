@@ -116,6 +116,19 @@ describe('bench: runs', () => {
     expect(matrix.stats_source).toHaveLength(3);
   });
 
+  it('brk2: the per-op counters are exact, identical run after run, and show the spanning store of 6.7', () => {
+    const root = results_dir();
+    const r = bench(['brk2', ...QUICK, '--results', root, '--json', '--kernel', 'v6.7', '--mode', 'both', '--runs', '2']);
+    expect(r.code).toBe(0);
+    const { resultDir } = JSON.parse(r.stdout);
+    const matrix = JSON.parse(readFileSync(join(resultDir, 'matrix.json'), 'utf8'));
+    const manifest = JSON.parse(readFileSync(join(resultDir, '0', 'manifest.json'), 'utf8'));
+    expect(manifest.exact_metrics).toContain('sim.maple.store_spanning_per_op');
+    for (const k of manifest.exact_metrics) expect(new Set(matrix[k]).size, k).toBe(1);
+    expect(matrix['sim.maple.store_spanning_per_op'][0]).toBe(0.5);
+    expect(matrix['sim.mm.brk_per_op'][0]).toBe(1);
+  });
+
   it('a workload that throws in a worker: the run is stored as failed, the other points still run, exit 1', () => {
     const root = results_dir();
     const r = bench(['crash', '--tasks', '1,2', '--mode', 'process', '--duration', '2', '--warmup', '0', '--results', root], { SCALELAB_WORKLOADS: FIXTURES });

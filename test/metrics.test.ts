@@ -51,9 +51,10 @@ describe('runtest.py CSV', () => {
 });
 
 describe('run stats', () => {
-  it('sums sim counters over points and divides by all operations', () => {
-    const s = sim_stats([point('process', 1, 0, 0, { 'sim.syscalls': 100, 'sim.rcu.callbacks': 3 }, 50), point('thread', 1, 0, 0, { 'sim.syscalls': 50 }, 25)]);
-    expect(s).toEqual({ 'sim.rcu.callbacks': 3, 'sim.rcu.callbacks_per_op': 0.04, 'sim.syscalls': 150, 'sim.syscalls_per_op': 2 });
+  it('sums sim counters over points and takes the per-op values from the probe', () => {
+    const probe = new Map([['sim.syscalls', 1], ['sim.rcu.callbacks', 0.25]]);
+    const s = sim_stats([point('process', 1, 0, 0, { 'sim.syscalls': 100, 'sim.rcu.callbacks': 3 }, 50), point('thread', 1, 0, 0, { 'sim.syscalls': 50 }, 25)], probe);
+    expect(s).toEqual({ 'sim.rcu.callbacks': 3, 'sim.rcu.callbacks_per_op': 0.25, 'sim.syscalls': 150, 'sim.syscalls_per_op': 1 });
   });
 
   it('names kernel messages as lkp names dmesg stats', () => {

@@ -3,6 +3,7 @@
 // stats: time.* of the process and the machine's sim.* counters.
 
 import type { PointResult } from './point.ts';
+import { sprintf } from '../lib/printf.ts';
 
 export interface CsvRow {
   tasks: number;
@@ -36,16 +37,12 @@ export function csv_rows(points: readonly PointResult[]): CsvRow[] {
   });
 }
 
-/** Python's '%0.2f' (round half to even on the binary value, as printf does). */
-function f2(x: number): string {
-  return x.toFixed(2);
-}
 
 /** runtest.py's output: header, the `0,0,100,0,100,0` row, then '%d,%d,%0.2f,%d,%0.2f,%d' rows. */
 export function format_csv(rows: readonly CsvRow[]): string {
   const lines = [CSV_HEADER, '0,0,100,0,100,0'];
   for (const r of rows) {
-    lines.push([Math.trunc(r.tasks), Math.trunc(r.processes), f2(r.processes_idle), Math.trunc(r.threads), f2(r.threads_idle), Math.trunc(r.linear)].join(','));
+    lines.push([Math.trunc(r.tasks), Math.trunc(r.processes), sprintf('%0.2f', r.processes_idle), Math.trunc(r.threads), sprintf('%0.2f', r.threads_idle), Math.trunc(r.linear)].join(','));
   }
   return lines.join('\n') + '\n';
 }
@@ -103,19 +100,16 @@ export function parse_will_it_scale(text: string): Record<string, number> {
   return out;
 }
 
-/** `sim.*` totals over every point of the run, and each per operation. */
-export function sim_stats(points: readonly PointResult[]): Record<string, number> {
+/**
+ * `sim.*` totals over every point of the run (they grow with the operations done, so they vary
+ * between runs), and per operation as a deterministic probe counted them (exact for a seed).
+ */
+export function sim_stats(points: readonly PointResult[], per_op: ReadonlyMap<string, number>): Record<string, number> {
   const totals = new Map<string, number>();
-  let ops = 0;
-  for (const p of points) {
-    ops += p.ops;
-    for (const [k, v] of p.counters) totals.set(k, (totals.get(k) ?? 0) + v);
-  }
+  for (const p of points) for (const [k, v] of p.counters) totals.set(k, (totals.get(k) ?? 0) + v);
   const out: Record<string, number> = {};
-  for (const [k, v] of [...totals].sort(([a], [b]) => a.localeCompare(b))) {
-    out[k] = v;
-    out[`${k}_per_op`] = ops > 0 ? v / ops : 0;
-  }
+  for (const [k, v] of [...totals].sort(([a], [b]) => a.localeCompare(b))) out[k] = v;
+  for (const [k, v] of [...per_op].sort(([a], [b]) => a.localeCompare(b))) out[`${k}_per_op`] = v;
   return out;
 }
 

@@ -2,9 +2,10 @@
 // process point, then the thread point), then the run's stats and printed output.
 
 import { csv_rows, dmesg_stat, format_csv, parse_will_it_scale, sim_stats } from './metrics.ts';
-import { run_point, type PointHooks, type PointResult, type PointSpec, type StopSignal } from './point.ts';
+import { recipe_of, run_point, type PointHooks, type PointResult, type PointSpec, type StopSignal } from './point.ts';
+import { probe_workload } from './probe.ts';
 import type { TaskPool } from './pool.ts';
-import type { Mode } from './workload.ts';
+import type { Mode, ThroughputWorkload } from './workload.ts';
 
 /** A sweep: a point's settings, for every task count and mode. */
 export interface RunSpec extends Omit<PointSpec, 'mode' | 'nr_tasks'> {
@@ -55,6 +56,19 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
+/** Operations the per-op probe runs before it counts, and counts. */
+export const PROBE_WARMUP_OPS = 1000;
+export const PROBE_OPS = 10000;
+
+// The run's `sim.*_per_op`: one task of the first point's mode, on the calling thread, with a
+// modeled clock; the timed points' counters would mix in start-up, warm-up and stop.
+function probe_per_op(spec: RunSpec, mode: Mode, log: (line: string) => void): Map<string, number> {
+  const t = performance.now();
+  const r = probe_workload(spec.config, spec.recipe ?? recipe_of(spec.config, spec.seed), spec.workload as ThroughputWorkload, PROBE_WARMUP_OPS, PROBE_OPS, mode, spec.params);
+  log(`# per-op probe: 1 ${mode} task, ${PROBE_WARMUP_OPS} + ${PROBE_OPS} operations, ${(performance.now() - t).toFixed(0)} ms`);
+  return r.per_op;
+}
+
 export async function run_sweep(spec: RunSpec, pool: TaskPool, hooks: RunHooks, signal: StopSignal): Promise<RunResult> {
   const lines: string[] = [];
   const log = (line: string) => {
@@ -98,7 +112,9 @@ export async function run_sweep(spec: RunSpec, pool: TaskPool, hooks: RunHooks, 
   const failed = points.some((p) => p.errors.length > 0);
   if (failed) stats['will-it-scale.fail'] = 1;
   Object.assign(stats, time_stats(usage_before, process.resourceUsage(), (performance.now() - t0) / 1000));
-  Object.assign(stats, sim_stats(points));
+  const probed = spec.workload.kind === 'throughput' && !failed && !signal.stopped && plan.length > 0;
+  const per_op = probed ? probe_per_op(spec, plan[0].mode, log) : new Map<string, number>();
+  Object.assign(stats, sim_stats(points, per_op));
 
   const kernel_messages = points.flatMap((p) => p.kernel_log);
   for (const m of new Set(kernel_messages)) stats[dmesg_stat(m)] = 1;

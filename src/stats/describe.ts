@@ -1,0 +1,55 @@
+// Per-sample summaries. The mean and standard deviation follow lkp's lib/statistics.rb operation
+// for operation, so that lkp's columns come out bit-identical: Ruby's Array#sum (Kahan–Babuska
+// compensated) over n, and the population variance as (1/n) · Σ(x − mean)² summed left to right.
+
+import { median, medianAbsoluteDeviation } from 'simple-statistics';
+
+/** Ruby's Array#sum of Floats: Kahan–Babuska balancing compensated summation. */
+export function ruby_sum(values: readonly number[]): number {
+  let f = 0;
+  let c = 0;
+  for (const x of values) {
+    const t = f + x;
+    if (Math.abs(f) >= Math.abs(x)) c += f - t + x;
+    else c += x - t + f;
+    f = t;
+  }
+  return f + c;
+}
+
+/** lkp's `average`: sum / length. */
+export function lkp_mean(values: readonly number[]): number {
+  return ruby_sum(values) / values.length;
+}
+
+/** lkp's `standard_deviation` (population, despite lkp's name `sample_variance`). */
+export function lkp_stddev(values: readonly number[]): number {
+  const avg = lkp_mean(values);
+  let sum = 0;
+  for (const x of values) sum += (x - avg) * (x - avg);
+  return Math.sqrt((1 / values.length) * sum);
+}
+
+export { median };
+
+/**
+ * Values whose modified z-score 0.6745·|x − median| / MAD exceeds 3.5 (Iglewicz and Hoaglin).
+ * When more than half the values are equal the MAD is 0; the mean absolute deviation (scaled by
+ * 1.2533 so both estimate σ alike) takes its place. Indices into `values`.
+ */
+export function outliers(values: readonly number[]): number[] {
+  if (values.length < 3) return [];
+  const med = median(values);
+  let scale = medianAbsoluteDeviation(values) / 0.6745;
+  if (scale === 0) {
+    let sum = 0;
+    for (const x of values) sum += Math.abs(x - med);
+    scale = 1.2533 * (sum / values.length);
+  }
+  if (scale === 0) return [];
+  const out: number[] = [];
+  values.forEach((x, i) => {
+    if (Math.abs(x - med) / scale > 3.5) out.push(i);
+  });
+  return out;
+}
