@@ -1,16 +1,11 @@
 // npm run bench -- <workload> [options]: parse the flags, run, print. See src/runner/bench.ts.
 
+import { exit_quietly_on_epipe } from '../src/lib/cli.ts';
 import { bench, list_text } from '../src/runner/bench.ts';
 import { USAGE, UsageError, parse_bench_args } from '../src/runner/options.ts';
 import type { StopSignal } from '../src/runner/point.ts';
 
-// A reader that goes away (`| head`) is not an error worth a stack trace.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw e;
-  });
-}
+exit_quietly_on_epipe();
 
 const signal: StopSignal = { stopped: false };
 process.on('SIGINT', () => {

@@ -2,12 +2,13 @@
 // UsageError with one line of explanation; the CLI prints it and exits 2.
 
 import { parseArgs } from 'node:util';
+import { UsageError, result_root } from '../lib/cli.ts';
 import { availableParallelism } from 'node:os';
 import { ConfigError, DEFAULT_PRESET, resolve_config, type ResolvedConfig } from '../kernel/config.ts';
 import { MAX_CPUS, MAX_MEM_MB, MIN_MEM_MB } from '../machine/machine.ts';
 import type { Mode } from './workload.ts';
 
-export class UsageError extends Error {}
+export { UsageError };
 
 export const USAGE = `usage: npm run bench -- <workload> [options]
 
@@ -187,7 +188,7 @@ export function parse_bench_args(argv: readonly string[], env: NodeJS.ProcessEnv
       mem_mb: int_flag('mem', v.mem as string, MIN_MEM_MB, MAX_MEM_MB),
       seed: int_flag('seed', v.seed as string, 0, 2 ** 32 - 1),
       label,
-      results: v.results ?? env.SCALELAB_RESULTS ?? 'results',
+      results: result_root(v.results, env),
       params: key_values('param', v.param as string[]),
       quiet: v.quiet as boolean,
       json: v.json as boolean,

@@ -2,7 +2,8 @@
 // for operation, so that lkp's columns come out bit-identical: Ruby's Array#sum (Kahan–Babuska
 // compensated) over n, and the population variance as (1/n) · Σ(x − mean)² summed left to right.
 
-import { median, medianAbsoluteDeviation } from 'simple-statistics';
+import { quantileSorted } from 'simple-statistics';
+import { scratch, sort_numbers, sorted_in, SLOT } from './scratch.ts';
 
 /** Ruby's Array#sum of Floats: Kahan–Babuska balancing compensated summation. */
 export function ruby_sum(values: readonly number[]): number {
@@ -22,28 +23,32 @@ export function lkp_mean(values: readonly number[]): number {
   return ruby_sum(values) / values.length;
 }
 
-/** lkp's `standard_deviation` (population, despite lkp's name `sample_variance`). */
-export function lkp_stddev(values: readonly number[]): number {
-  const avg = lkp_mean(values);
+/** lkp's `standard_deviation` (population, despite lkp's name `sample_variance`); `avg` is lkp_mean(values). */
+export function lkp_stddev(values: readonly number[], avg = lkp_mean(values)): number {
   let sum = 0;
   for (const x of values) sum += (x - avg) * (x - avg);
   return Math.sqrt((1 / values.length) * sum);
 }
 
-export { median };
+/** The median (simple-statistics' type-7 quantile of the sorted values). */
+export function median(values: readonly number[]): number {
+  return quantileSorted(sorted_in(SLOT.median, values) as unknown as number[], 0.5);
+}
 
 /**
  * Values whose modified z-score 0.6745·|x − median| / MAD exceeds 3.5 (Iglewicz and Hoaglin).
  * When more than half the values are equal the MAD is 0; the mean absolute deviation (scaled by
  * 1.2533 so both estimate σ alike) takes its place. Indices into `values`.
  */
-export function outliers(values: readonly number[]): number[] {
+export function outliers(values: readonly number[], med: number): number[] {
   if (values.length < 3) return [];
-  const med = median(values);
-  let scale = medianAbsoluteDeviation(values) / 0.6745;
+  const deviations = scratch(SLOT.deviations, values.length);
+  for (let i = 0; i < values.length; i++) deviations[i] = Math.abs(values[i] - med);
+  sort_numbers(deviations);
+  let scale = quantileSorted(deviations as unknown as number[], 0.5) / 0.6745;
   if (scale === 0) {
     let sum = 0;
-    for (const x of values) sum += Math.abs(x - med);
+    for (const d of deviations) sum += d;
     scale = 1.2533 * (sum / values.length);
   }
   if (scale === 0) return [];

@@ -1,24 +1,17 @@
-// The Hodges–Lehmann estimate of the shift between two samples and its distribution-free
-// confidence interval: the median of all pairwise differences y_j − x_i, bounded by the order
-// statistics that the Mann–Whitney critical value picks (Bauer 1972).
+// The distribution-free confidence interval of the Hodges–Lehmann shift between two samples (the
+// median of all pairwise differences y_j − x_i): the order statistics of those differences that
+// the Mann–Whitney critical value picks (Bauer 1972).
 
-import { median } from 'simple-statistics';
 import { u_critical } from './mann_whitney.ts';
+import { scratch, select, SLOT } from './scratch.ts';
 
-export interface Shift {
-  estimate: number;
-  /** [low, high] at confidence 1 − alpha, or null when the samples are too small to bound it. */
-  ci: [number, number] | null;
-}
-
-export function hodges_lehmann(x: readonly number[], y: readonly number[], alpha: number): Shift {
-  const d = new Float64Array(x.length * y.length);
-  let k = 0;
-  for (const xi of x) for (const yj of y) d[k++] = yj - xi;
-  d.sort();
+/** [low, high] at confidence 1 − alpha, or null when the samples are too small to bound it. */
+export function hodges_lehmann_ci(x: readonly number[], y: readonly number[], alpha: number): [number, number] | null {
   const c = u_critical(x.length, y.length, alpha);
-  return {
-    estimate: median(Array.from(d)),
-    ci: c >= 0 ? [d[c], d[d.length - 1 - c]] : null,
-  };
+  if (c < 0) return null;
+  const m = x.length * y.length;
+  const d = scratch(SLOT.pair_diffs, m);
+  let k = 0;
+  for (let i = 0; i < x.length; i++) for (let j = 0; j < y.length; j++) d[k++] = y[j] - x[i];
+  return [select(d, c), select(d, m - 1 - c)];
 }

@@ -3,6 +3,7 @@
 // with tie and continuity corrections. simple-statistics has the rank sum but no p-value.
 
 import { normal_cdf, normal_quantile } from './normal.ts';
+import { sorted_in, SLOT } from './scratch.ts';
 
 export const EXACT_MAX_N = 50;
 
@@ -52,25 +53,30 @@ export function u_cdf(n1: number, n2: number): Float64Array {
   return cdf;
 }
 
-/** Average ranks of x within x ∪ y; also whether any value repeats and the tie term Σ(t³ − t). */
+/** The rank sum of x within x ∪ y (ties get average ranks), the tie term Σ(t³ − t), and whether all values are equal. */
 function rank_sum(x: readonly number[], y: readonly number[]): { r1: number; ties: boolean; tie_term: number; all_equal: boolean } {
-  const all: [number, number][] = [];
-  for (const v of x) all.push([v, 0]);
-  for (const v of y) all.push([v, 1]);
-  all.sort((a, b) => a[0] - b[0]);
+  // Both samples sorted, then merged: no comparator callbacks, no tuples.
+  const xs = sorted_in(SLOT.rank_x, x);
+  const ys = sorted_in(SLOT.rank_y, y);
+  let i = 0;
+  let j = 0;
+  let pos = 0;
   let r1 = 0;
   let tie_term = 0;
-  for (let i = 0; i < all.length; ) {
-    let j = i + 1;
-    while (j < all.length && all[j][0] === all[i][0]) j++;
-    const t = j - i;
-    const rank = (i + 1 + j) / 2;
-    for (let k = i; k < j; k++) if (all[k][1] === 0) r1 += rank;
+  while (i < xs.length || j < ys.length) {
+    const v = j >= ys.length || (i < xs.length && xs[i] <= ys[j]) ? xs[i] : ys[j];
+    let cx = 0;
+    let cy = 0;
+    while (i < xs.length && xs[i] === v) (i++, cx++);
+    while (j < ys.length && ys[j] === v) (j++, cy++);
+    const t = cx + cy;
+    r1 += cx * (pos + (t + 1) / 2);
     if (t > 1) tie_term += t * t * t - t;
-    i = j;
+    pos += t;
   }
-  const all_equal = all.length > 0 && all[0][0] === all[all.length - 1][0];
-  return { r1, ties: tie_term > 0, tie_term, all_equal };
+  const lo = Math.min(xs[0], ys[0]);
+  const hi = Math.max(xs[xs.length - 1], ys[ys.length - 1]);
+  return { r1, ties: tie_term > 0, tie_term, all_equal: lo === hi };
 }
 
 /** Two-sided Mann–Whitney U test of x against y (both non-empty). */

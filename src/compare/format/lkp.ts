@@ -1,0 +1,82 @@
+// lkp ncompare's table (lib/compare.rb show_group_header, show_failure_change, show_perf_change),
+// character for character: the header block, the fail:runs block, the %stddev/%change block.
+
+import { sprintf } from '../../lib/printf.ts';
+import type { CompareModel, Row } from '../model.ts';
+
+const ABS_WIDTH = 10;
+const REL_WIDTH = 10;
+const ERR_WIDTH = 6;
+const FIRST_WIDTH = ABS_WIDTH + ERR_WIDTH;
+const WIDTH = FIRST_WIDTH + REL_WIDTH + 1;
+
+/** The group header: common axes, the compared values, the column titles and their dashes. */
+export function lkp_header(m: CompareModel): string {
+  const keys = m.compare_keys.length ? m.compare_keys : ['group'];
+  let s = '='.repeat(89) + '\n';
+  if (m.common_axes.length === 0) {
+    for (const g of m.groups) s += `${g.axes.map(([k]) => k).join('/')}:\n  ${g.axes.map(([, v]) => v).join('/')}\n\n`;
+  } else {
+    s += `${m.common_axes.map(([k]) => k).join('/')}:\n  ${m.common_axes.map(([, v]) => v).join('/')}\n\n`;
+  }
+  s += `${keys.join('/')}: \n`;
+  for (const g of m.groups) s += `  ${g.id}\n`;
+  s += '\n';
+  s += sprintf(`%${FIRST_WIDTH}s `, m.groups[0].id.slice(0, FIRST_WIDTH));
+  for (const g of m.groups.slice(1)) s += sprintf(`%${WIDTH}s `, g.id.slice(0, WIDTH));
+  s += '\n' + '-'.repeat(FIRST_WIDTH) + ' ' + `${'-'.repeat(WIDTH)} `.repeat(m.groups.length - 1) + '\n';
+  return s;
+}
+
+export function lkp_failure_header(heads: number): string {
+  return `       fail:runs${'  %reproduction    fail:runs'.repeat(heads)}\n           |    ${'         |             |    '.repeat(heads)}\n`;
+}
+
+export function lkp_perf_header(heads: number): string {
+  return `         %stddev${'     %change         %stddev'.repeat(heads)}\n             \\  ${'        |                \\  '.repeat(heads)}\n`;
+}
+
+/** A failure row's cells, without the key. */
+export function lkp_failure_cells(r: Row): string {
+  let s = '';
+  r.stats.forEach((st, i) => {
+    if (i > 0) s += sprintf(`%${REL_WIDTH}.0f%% `, r.changes[i - 1].lkp_change);
+    s += st.fails === 0 ? sprintf(`%${ABS_WIDTH + 1}s`, ' ') : sprintf(`%${ABS_WIDTH + 1}d`, st.fails);
+    s += sprintf(`:%-${ERR_WIDTH - 2}d`, st.runs);
+  });
+  return s;
+}
+
+/** A perf row's cells, without the key. */
+export function lkp_perf_cells(r: Row): string {
+  let s = '';
+  r.stats.forEach((st, i) => {
+    if (i > 0) {
+      const p = r.changes[i - 1].lkp_change;
+      const fmt = Math.abs(p) < 100_000 ? '.1f' : '.2g';
+      s += r.absolute ? sprintf(`%+${REL_WIDTH}${fmt}  `, p) : sprintf(`%+${REL_WIDTH}${fmt}%% `, p);
+    }
+    const avg = st.mean;
+    const fmt = Math.abs(avg) < 1000 ? '.2f' : Math.abs(avg) > 100_000_000 ? '.4g' : 'd';
+    s += sprintf(`%${ABS_WIDTH}${fmt}`, avg);
+    s += st.lkp_err > 2 ? sprintf(` ±%${ERR_WIDTH - 3}d%%`, st.lkp_err) : ' '.repeat(ERR_WIDTH);
+  });
+  return s;
+}
+
+/** The two blocks, each row through `line` (cells, row) so other formats can annotate it. */
+export function lkp_blocks(m: CompareModel, line: (cells: string, r: Row) => string): string {
+  const heads = m.groups.length - 1;
+  const failure = m.rows.filter((r) => r.failure);
+  const perf = m.rows.filter((r) => !r.failure);
+  let s = '';
+  if (failure.length) s += lkp_failure_header(heads) + failure.map((r) => line(lkp_failure_cells(r), r)).join('');
+  if (perf.length) s += lkp_perf_header(heads) + perf.map((r) => line(lkp_perf_cells(r), r)).join('');
+  return s;
+}
+
+/** `--format lkp`: ncompare's output for the shown rows, nothing added (nothing at all when no row is shown). */
+export function format_lkp(m: CompareModel): string {
+  if (m.rows.length === 0) return '';
+  return lkp_header(m) + lkp_blocks(m, (cells, r) => `${cells}  ${r.metric}\n`) + '\n';
+}

@@ -1,0 +1,216 @@
+// Reading result groups from disk, as lkp lays them out: a group directory holds numbered run
+// directories, each with a stats.json of {metric: number} (scalelab adds manifest.json and an
+// `incomplete` marker); a matrix.json of {metric: [value per run]} may stand alone; a run
+// directory on its own is a group of one run.
+
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { UsageError } from '../lib/cli.ts';
+import { INCOMPLETE, MANIFEST, MATRIX, STATS } from '../results/layout.ts';
+import type { Manifest } from '../results/manifest.ts';
+
+export interface RunData {
+  /** The run's name: its directory, or its column in a matrix.json. */
+  name: string;
+  /** The file its numbers came from. */
+  source: string;
+  /** A failed run (a point failed, or lkp marked it incomplete): it counts for failure stats only. */
+  failed: boolean;
+  manifest: Manifest | null;
+}
+
+/** Per metric, one value per run, zero where a run lacks the metric (lkp's matrix_fill_missing_zeros). */
+export type Matrix = Map<string, number[]>;
+
+export interface LoadedGroup {
+  /** The group directory (for a matrix.json, its directory). */
+  path: string;
+  /** When the selector named one run directory: its name. */
+  single_run: string | null;
+  /** Complete and failed runs, in run order. */
+  runs: RunData[];
+  /** Values over all of `runs` (failure stats), and over the complete ones only (everything else). */
+  all: Matrix;
+  complete: Matrix;
+  /** Runs skipped entirely: interrupted, killed, or without stats. */
+  incomplete: number;
+  /** Values that were not numbers, skipped. */
+  non_numeric: { count: number; example: string | null };
+}
+
+/** A run as found in a result root: its directory and manifest (null when it has none). */
+export interface RunRef {
+  dir: string;
+  manifest: Manifest | null;
+}
+
+function read_maybe_gz(path: string): string | null {
+  if (existsSync(path)) return readFileSync(path, 'utf8');
+  if (existsSync(`${path}.gz`)) return gunzipSync(readFileSync(`${path}.gz`)).toString('utf8');
+  return null;
+}
+
+function parse_json(text: string, file: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`corrupt ${file}: ${(e as Error).message.split('\n')[0]}`);
+  }
+}
+
+function is_object(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function read_manifest(dir: string): Manifest | null {
+  const text = read_maybe_gz(join(dir, MANIFEST));
+  if (text === null) return null;
+  const m = parse_json(text, join(dir, MANIFEST));
+  return is_object(m) ? (m as unknown as Manifest) : null;
+}
+
+function numbered_dirs(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && /^\d+$/.test(e.name))
+    .map((e) => e.name)
+    .sort((a, b) => Number(a) - Number(b));
+}
+
+/** Runs read, with their parsed stats not yet checked. */
+export type RunStats = { run: RunData; stats: Record<string, unknown> }[];
+
+function failed_by_stats(stats: Record<string, unknown>, manifest: Manifest | null): boolean {
+  const n = (k: string) => (typeof stats[k] === 'number' ? (stats[k] as number) : 0);
+  return manifest?.status === 'failed' || n('last_state.is_incomplete_run') > 0 || (manifest === null && n('will-it-scale.fail') > 0);
+}
+
+/** A run directory's verdict: skipped (incomplete), or its stats (parsed, checked later) with the failed flag. */
+function load_run(dir: string, group: LoadedGroup, pending: RunStats, manifest: Manifest | null = read_manifest(dir)): void {
+  const stats_file = join(dir, STATS);
+  const text = existsSync(join(dir, INCOMPLETE)) || manifest?.status === 'interrupted' ? null : read_maybe_gz(stats_file);
+  if (text === null) {
+    group.incomplete++;
+    return;
+  }
+  const raw = parse_json(text, stats_file);
+  if (!is_object(raw)) throw new UsageError(`corrupt ${stats_file}: not a JSON object of metrics`);
+  const run: RunData = { name: basename(dir), source: stats_file, failed: failed_by_stats(raw, manifest), manifest };
+  group.runs.push(run);
+  pending.push({ run, stats: raw });
+}
+
+/** The group's matrices from its runs' stats; values that are not finite numbers are skipped and counted. */
+function build_matrices(group: LoadedGroup, pending: RunStats): void {
+  const complete_index = new Map<RunData, number>();
+  for (const r of group.runs) if (!r.failed) complete_index.set(r, complete_index.size);
+  const n_all = group.runs.length;
+  const n_complete = complete_index.size;
+  pending.forEach(({ run, stats }, i) => {
+    const ci = complete_index.get(run);
+    for (const key in stats) {
+      const v = stats[key];
+      if (typeof v !== 'number' || !Number.isFinite(v)) {
+        group.non_numeric.count++;
+        group.non_numeric.example ??= `${key} in ${run.source}`;
+        continue;
+      }
+      let col = group.all.get(key);
+      if (!col) group.all.set(key, (col = new Array<number>(n_all).fill(0)));
+      col[i] = v;
+      if (ci === undefined) continue;
+      let c = group.complete.get(key);
+      if (!c) group.complete.set(key, (c = new Array<number>(n_complete).fill(0)));
+      c[ci] = v;
+    }
+  });
+}
+
+/** lkp's matrix.json: one column per run; `stats_source` names them when it is there. */
+function load_matrix(file: string, text: string, group: LoadedGroup, pending: RunStats): void {
+  const m = parse_json(text, file);
+  if (!is_object(m)) throw new UsageError(`corrupt ${file}: not a JSON object of metric arrays`);
+  const sources = Array.isArray(m.stats_source) ? m.stats_source.map(String) : null;
+  const arrays = Object.entries(m).filter(([k, v]) => k !== 'stats_source' && Array.isArray(v)) as [string, unknown[]][];
+  const cols = sources ? sources.length : arrays.length ? Math.max(arrays[0][1].length, arrays[arrays.length - 1][1].length) : 0;
+  const columns: Record<string, unknown>[] = Array.from({ length: cols }, () => ({}));
+  for (const [key, values] of Object.entries(m)) {
+    if (key === 'stats_source') continue;
+    if (!Array.isArray(values)) columns.forEach((c) => (c[key] = values));
+    else values.slice(0, cols).forEach((v, i) => (columns[i][key] = v));
+  }
+  columns.forEach((stats, i) => {
+    const run: RunData = { name: String(i), source: sources?.[i] ?? `${file}[${i}]`, failed: failed_by_stats(stats, null), manifest: null };
+    group.runs.push(run);
+    pending.push({ run, stats });
+  });
+}
+
+function empty_group(path: string, single_run: string | null = null): LoadedGroup {
+  return { path, single_run, runs: [], all: new Map(), complete: new Map(), incomplete: 0, non_numeric: { count: 0, example: null } };
+}
+
+/** A group from a path: a group directory, a run directory, or a matrix.json file. */
+export function load_path(path: string): LoadedGroup {
+  if (!existsSync(path)) throw new UsageError(`no such file or directory: ${path}`);
+  const abs = resolve(path);
+  const pending: RunStats = [];
+  let g: LoadedGroup;
+  if (statSync(abs).isFile()) {
+    if (basename(abs).startsWith(STATS)) {
+      g = empty_group(dirname(dirname(abs)), basename(dirname(abs)));
+      load_run(dirname(abs), g, pending);
+    } else {
+      g = empty_group(dirname(abs));
+      load_matrix(abs, read_maybe_gz(abs) ?? '', g, pending);
+    }
+  } else if (read_maybe_gz(join(abs, STATS)) !== null || existsSync(join(abs, INCOMPLETE))) {
+    g = empty_group(dirname(abs), basename(abs));
+    load_run(abs, g, pending);
+  } else {
+    g = empty_group(abs);
+    const runs = numbered_dirs(abs);
+    if (runs.length > 0) for (const r of runs) load_run(join(abs, r), g, pending);
+    else {
+      const text = read_maybe_gz(join(abs, MATRIX));
+      if (text === null) throw new UsageError(`${path}: no runs (no numbered run directories with ${STATS}, no ${MATRIX})`);
+      load_matrix(join(abs, MATRIX), text, g, pending);
+    }
+  }
+  return finish(g, pending, path);
+}
+
+/** A group from runs that a selector picked in a result root (all in one group directory). */
+export function load_runs(refs: readonly RunRef[], what: string): LoadedGroup {
+  const g = empty_group(dirname(refs[0].dir));
+  const pending: RunStats = [];
+  for (const r of refs) load_run(r.dir, g, pending, r.manifest);
+  return finish(g, pending, what);
+}
+
+/** A group from runs read elsewhere (the tests build groups this way). */
+export function group_from(path: string, runs: RunStats): LoadedGroup {
+  const g = empty_group(path);
+  for (const r of runs) g.runs.push(r.run);
+  return finish(g, runs, path);
+}
+
+// A group whose every run failed still has its failure stats to show; one with no run at all has nothing.
+function finish(g: LoadedGroup, pending: RunStats, what: string): LoadedGroup {
+  if (g.runs.length === 0) throw new UsageError(`${what}: no runs to compare (${g.incomplete} incomplete)`);
+  build_matrices(g, pending);
+  return g;
+}
+
+/** Every run under a scalelab result root: <workload>/<params>/<kernel-id>/<commit>/<run>/. */
+export function scan_result_root(root: string): RunRef[] {
+  const refs: RunRef[] = [];
+  const subdirs = (d: string) => readdirSync(d, { withFileTypes: true }).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => join(d, e.name));
+  for (const w of subdirs(root)) for (const p of subdirs(w)) for (const k of subdirs(p)) for (const c of subdirs(k)) {
+    for (const r of numbered_dirs(c)) {
+      const dir = join(c, r);
+      refs.push({ dir, manifest: read_manifest(dir) });
+    }
+  }
+  return refs;
+}

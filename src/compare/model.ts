@@ -1,0 +1,370 @@
+// The comparison itself: per metric, lkp's columns (mean, population stddev, %change) and what lkp
+// lacks (a Mann–Whitney U test, a Hodges–Lehmann interval for the change, Benjamini–Hochberg
+// q-values, exact metrics, warnings, a verdict); then which rows to show and in lkp's order. The
+// formatters only lay this model out.
+
+import { sprintf } from '../lib/printf.ts';
+import { lkp_mean, lkp_stddev, median, outliers } from '../stats/describe.ts';
+import { bh_qvalues } from '../stats/fdr.ts';
+import { hodges_lehmann_ci } from '../stats/hodges_lehmann.ts';
+import { mann_whitney, u_min_p, u_min_runs } from '../stats/mann_whitney.ts';
+import { direction_of, is_absolute_change, is_failure_stat, is_perf_metric, KPI_ORDER, type Direction } from './kinds.ts';
+import { lkp_changed } from './lkp_gates.ts';
+import type { Group } from './select.ts';
+
+export interface CompareSettings {
+  alpha: number;
+  /** The smallest |%change| worth showing; null: 1% for perf metrics, 5% for others (lkp's rule). */
+  min_change: number | null;
+  selection: 'significant' | 'all' | 'lkp-gates';
+}
+
+export interface GroupStat {
+  /** Values compared: complete runs (all runs for failure stats); 0 when the group lacks the metric. */
+  n: number;
+  values: number[];
+  /** lkp's average (0 without values). */
+  mean: number;
+  /** Population standard deviation (lkp's), null below 2 values. */
+  stddev: number | null;
+  /** Median, for shown rows. */
+  median: number | null;
+  /** Coefficient of variation, %, null when undefined. */
+  cv: number | null;
+  /** Indices into `values` of flagged outliers (kept, not dropped), for shown rows. */
+  outliers: number[];
+  /** lkp's ±%stddev cell value: 100·sd/avg (sd itself when avg is 0), −1 for a single run. */
+  lkp_err: number;
+  /** Failure stats: the sum over runs (lkp's fail count) and the runs counted. */
+  fails: number;
+  runs: number;
+}
+
+export type TestKind = 'exact' | 'normal' | 'equal' | 'exact-metric' | 'failure' | 'none';
+
+export interface Change {
+  /** lkp's change: % of the base mean, or a difference for absolute-change metrics; for failure stats, the reproduction change in points. */
+  change: number;
+  /** lkp's printed change for failure stats (its index quirk); equal to `change` elsewhere. */
+  lkp_change: number;
+  /** % change of the mean (gates and verdicts), null when the base mean is 0. */
+  relative: number | null;
+  /** 95% (1 − alpha) interval of the change, in the units of `change`, for shown rows. */
+  ci: [number, number] | null;
+  p: number | null;
+  q: number | null;
+  test: TestKind;
+  significant: boolean;
+  verdict: 'improvement' | 'regression' | null;
+}
+
+export interface Row {
+  metric: string;
+  failure: boolean;
+  exact: boolean;
+  absolute: boolean;
+  /** A perf metric in lkp's sense: a 1% change is worth showing (5% otherwise). */
+  perf: boolean;
+  direction: Direction | null;
+  stats: GroupStat[];
+  changes: Change[];
+}
+
+export interface GroupSummary {
+  id: string;
+  selector: string;
+  path: string;
+  axes: [string, string][];
+  workload: string | null;
+  complete: number;
+  failed: number;
+  incomplete: number;
+  /** Manifest facts for the report (first complete run), when scalelab wrote the group. */
+  manifest: Group['runs'][number]['manifest'];
+}
+
+export interface CompareModel {
+  groups: GroupSummary[];
+  /** Axes equal in every group, and the names of those that differ (the compared ones). */
+  common_axes: [string, string][];
+  compare_keys: string[];
+  settings: CompareSettings;
+  /** Every metric seen, and how many of them were tested per head. */
+  metrics_total: number;
+  tested: number[];
+  /** The rows to show, in lkp's order. */
+  rows: Row[];
+  /** One headline per head group, like the robot's. */
+  headlines: string[];
+  footnotes: string[];
+}
+
+const NOISE_CV = 10;
+const LIST_MAX = 5;
+
+function stat_of(values: number[], failure: boolean, runs: number): GroupStat {
+  const n = values.length;
+  const mean = n ? lkp_mean(values) : 0;
+  const stddev = n >= 2 ? lkp_stddev(values, mean) : null;
+  const lkp_sd = stddev ?? -1;
+  let fails = 0;
+  if (failure) for (const v of values) fails += v;
+  return {
+    n,
+    values,
+    mean,
+    stddev,
+    median: null,
+    cv: stddev !== null && mean !== 0 ? (100 * stddev) / Math.abs(mean) : null,
+    outliers: [],
+    lkp_err: mean !== 0 ? (100 * lkp_sd) / mean : lkp_sd,
+    fails,
+    runs,
+  };
+}
+
+/** The interval of the change from the Hodges–Lehmann shift: on log values for % changes of positive data. */
+function change_ci(base: number[], head: number[], absolute: boolean, base_mean: number, alpha: number): [number, number] | null {
+  if (absolute) return hodges_lehmann_ci(base, head, alpha);
+  if (Math.min(...base, ...head) > 0) {
+    const ci = hodges_lehmann_ci(base.map(Math.log), head.map(Math.log), alpha);
+    return ci && [100 * Math.expm1(ci[0]), 100 * Math.expm1(ci[1])];
+  }
+  const ci = hodges_lehmann_ci(base, head, alpha);
+  return ci && base_mean !== 0 ? [(100 * ci[0]) / Math.abs(base_mean), (100 * ci[1]) / Math.abs(base_mean)] : null;
+}
+
+function verdict_of(direction: Direction | null, relative: number | null): Change['verdict'] {
+  if (direction === null || relative === null || relative === 0) return null;
+  return (relative > 0) === (direction === 'higher') ? 'improvement' : 'regression';
+}
+
+function all_metrics(groups: readonly Group[]): string[] {
+  const seen = new Set<string>();
+  for (const g of groups) for (const k of g.all.keys()) seen.add(k);
+  return [...seen];
+}
+
+export function summarize_groups(groups: readonly Group[]): Pick<CompareModel, 'groups' | 'common_axes' | 'compare_keys'> {
+  const names = [...new Set(groups.flatMap((g) => g.axes.map(([k]) => k)))];
+  const value = (g: Group, k: string) => g.axes.find(([name]) => name === k)?.[1] ?? '';
+  const compare_keys = names.filter((k) => groups.some((g) => value(g, k) !== value(groups[0], k)));
+  const common_axes = names.filter((k) => !compare_keys.includes(k)).map((k): [string, string] => [k, value(groups[0], k)]);
+  return {
+    groups: groups.map((g, i) => ({
+      id: compare_keys.length ? compare_keys.map((k) => value(g, k)).join('/') : `#${i}`,
+      selector: g.selector,
+      path: g.path,
+      axes: g.axes,
+      workload: g.workload,
+      complete: g.runs.filter((r) => !r.failed).length,
+      failed: g.runs.filter((r) => r.failed).length,
+      incomplete: g.incomplete,
+      manifest: g.runs.find((r) => !r.failed && r.manifest)?.manifest ?? null,
+    })),
+    common_axes,
+    compare_keys,
+  };
+}
+
+function fmt_change(c: number): string {
+  return `${sprintf('%+.1f', c)}%`;
+}
+
+export function build_model(groups: readonly Group[], settings: CompareSettings): CompareModel {
+  const heads = groups.length - 1;
+  const tests = new Set(['will-it-scale', ...groups.map((g) => g.workload).filter((w): w is string => w !== null)]);
+  const runs_all = groups.map((g) => g.runs.length);
+  const runs_complete = groups.map((g) => g.runs.filter((r) => !r.failed).length);
+  const base_keys = new Set(groups[0].all.keys());
+
+  // Every metric: lkp's columns and the U test (the q-values need every p).
+  const rows: Row[] = [];
+  for (const metric of all_metrics(groups)) {
+    const failure = is_failure_stat(metric);
+    let exact = !failure;
+    const stats: GroupStat[] = [];
+    for (let i = 0; i < groups.length; i++) {
+      const g = groups[i];
+      exact &&= g.exact.has(metric);
+      stats.push(stat_of((failure ? g.all : g.complete).get(metric) ?? [], failure, failure ? runs_all[i] : runs_complete[i]));
+    }
+    const row: Row = { metric, failure, exact, absolute: is_absolute_change(metric), perf: is_perf_metric(metric, tests), direction: direction_of(metric), stats, changes: [] };
+    for (let h = 1; h <= heads; h++) row.changes.push(change_of(row, h));
+    rows.push(row);
+  }
+
+  // q-values over the tested rows of each head; then which changes count.
+  const tested: number[] = [];
+  for (let h = 0; h < heads; h++) {
+    const idx = rows.map((r, i) => (r.changes[h].p !== null ? i : -1)).filter((i) => i >= 0);
+    tested.push(idx.length);
+    const q = bh_qvalues(idx.map((i) => rows[i].changes[h].p!));
+    idx.forEach((i, j) => (rows[i].changes[h].q = q[j]));
+  }
+  const gates = new Map<Row, boolean[]>();
+  const lkp_gates = (r: Row): boolean[] => {
+    let g = gates.get(r);
+    if (!g) {
+      const cols = r.failure ? runs_all : runs_complete;
+      g = r.changes.map((_, h) => lkp_changed(r.metric, r.failure, r.stats[0].values, r.stats[h + 1].values, cols[0], cols[h + 1], base_keys, r.perf));
+      gates.set(r, g);
+    }
+    return g;
+  };
+  for (const r of rows) {
+    const floor = settings.min_change ?? (r.perf ? 1 : 5);
+    r.changes.forEach((c, h) => {
+      const base = r.stats[0];
+      const head = r.stats[h + 1];
+      if (c.test === 'failure') c.significant = Math.max(...head.values, 0) !== Math.max(...base.values, 0);
+      else if (c.test === 'exact-metric') c.significant = head.mean !== base.mean;
+      else if (c.q !== null) c.significant = c.q <= settings.alpha && (c.relative === null || Math.abs(c.relative) >= floor);
+      if (!c.significant) c.verdict = null;
+    });
+  }
+
+  const shown = rows.filter((r) => {
+    if (settings.selection === 'all') return true;
+    if (settings.selection === 'lkp-gates') return lkp_gates(r).some(Boolean);
+    return r.changes.some((c) => c.significant);
+  });
+  // What only shown rows need: medians, outliers, intervals.
+  for (const r of shown) complete_row(r, settings.alpha);
+
+  const summary = summarize_groups(groups);
+  return {
+    ...summary,
+    settings,
+    metrics_total: rows.length,
+    tested,
+    rows: lkp_sort(shown, tests),
+    headlines: summary.groups.slice(1).map((g, h) => (heads > 1 ? `${g.id}: ` : '') + headline(rows, h, settings.alpha, (r) => lkp_gates(r)[h])),
+    footnotes: footnotes(groups, summary.groups, rows, shown, settings, tested),
+  };
+}
+
+/** A head's change against the base: lkp's number, the relative change, the test. */
+function change_of(r: Row, h: number): Change {
+  const base = r.stats[0];
+  const head = r.stats[h];
+  const relative = base.mean !== 0 ? (100 * (head.mean - base.mean)) / Math.abs(base.mean) : head.mean === base.mean ? 0 : null;
+  if (r.failure) {
+    const repro = (s: GroupStat) => (s.runs ? s.fails / s.runs : 0);
+    // lkp's calc_failure_change divides head h's fails by the runs of column h−1.
+    const lkp_runs = r.stats[h - 1].runs;
+    const lkp_change = 100 * ((lkp_runs ? head.fails / lkp_runs : 0) - repro(base));
+    return { change: 100 * (repro(head) - repro(base)), lkp_change, relative, ci: null, p: null, q: null, test: 'failure', significant: false, verdict: null };
+  }
+  const avg0 = base.mean === 0 ? 1e-100 : base.mean;
+  const change = r.absolute ? head.mean - base.mean : (100.0 * (head.mean - avg0)) / avg0;
+  let test: TestKind = 'none';
+  let p: number | null = null;
+  if (base.n > 0 && head.n > 0) {
+    if (r.exact) test = 'exact-metric';
+    else {
+      const u = mann_whitney(base.values, head.values);
+      test = u.method;
+      p = u.p;
+    }
+  }
+  return { change, lkp_change: change, relative, ci: null, p, q: null, test, significant: false, verdict: verdict_of(r.direction, relative) };
+}
+
+function complete_row(r: Row, alpha: number): void {
+  for (const s of r.stats) {
+    if (s.n === 0) continue;
+    s.median = median(s.values);
+    if (!r.failure && !r.exact) s.outliers = outliers(s.values, s.median);
+  }
+  r.changes.forEach((c, h) => {
+    if (c.p !== null) c.ci = change_ci(r.stats[0].values, r.stats[h + 1].values, r.absolute, r.stats[0].mean, alpha);
+  });
+}
+
+function headline(rows: readonly Row[], h: number, alpha: number, lkp_gate: (r: Row) => boolean): string {
+  const by_metric = new Map(rows.map((r) => [r.metric, r]));
+  const kpi = KPI_ORDER.map((k) => by_metric.get(k)).find((r) => r && r.changes[h].test !== 'none');
+  const noticed = (r: Row, how = '') => `noticed a ${sprintf('%.1f', r.changes[h].relative!)}% ${r.changes[h].verdict ?? verdict_of(r.direction, r.changes[h].relative)} of ${r.metric}${how}`;
+  if (kpi?.changes[h].verdict) return noticed(kpi);
+  if (kpi) {
+    // With too few runs the U test cannot reach alpha at all; lkp's gates can still speak.
+    const [b, x] = [kpi.stats[0].n, kpi.stats[h + 1].n];
+    const c = kpi.changes[h];
+    if (u_min_p(b, x) > alpha && lkp_gate(kpi) && verdict_of(kpi.direction, c.relative)) return noticed(kpi, ` (by lkp's gates: ${b}+${x} runs are too few for the U test)`);
+  }
+  const other = rows
+    .filter((r) => r.changes[h].verdict && !r.failure)
+    .sort((a, b) => Math.abs(b.changes[h].relative!) - Math.abs(a.changes[h].relative!))[0];
+  if (!kpi && other) return noticed(other);
+  if (kpi) {
+    const c = kpi.changes[h];
+    const rest = other ? `; the largest significant change is ${fmt_change(other.changes[h].relative!)} (${other.changes[h].verdict}) of ${other.metric}` : '';
+    return `no significant change of ${kpi.metric} (${c.relative === null ? 'n/a' : fmt_change(c.relative)}, p=${c.p === null ? 'n/a' : sprintf('%.3f', c.p)})${rest}`;
+  }
+  return 'no significant change in a metric with a known direction';
+}
+
+function list(items: string[]): string {
+  return items.length > LIST_MAX ? `${items.slice(0, LIST_MAX).join(', ')} and ${items.length - LIST_MAX} more` : items.join(', ');
+}
+
+function footnotes(groups: readonly Group[], summary: readonly GroupSummary[], rows: readonly Row[], shown: readonly Row[], settings: CompareSettings, tested: number[]): string[] {
+  const notes: string[] = [];
+  const alpha = settings.alpha;
+  for (const g of summary) {
+    const parts = [g.incomplete && `${g.incomplete} incomplete run${g.incomplete > 1 ? 's' : ''} skipped`, g.failed && `${g.failed} failed run${g.failed > 1 ? 's' : ''} counted only in the failure stats`].filter(Boolean);
+    if (parts.length) notes.push(`${g.id}: ${parts.join('; ')}.`);
+  }
+  for (const [h, g] of summary.slice(1).entries()) {
+    if (tested[h] > 0 && u_min_p(summary[0].complete, g.complete) > alpha) {
+      notes.push(`n=${summary[0].complete}+${g.complete}${summary.length > 2 ? ` (${g.id})` : ''}: too few runs for the U test to ever reach p <= ${alpha}; it needs at least ${u_min_runs(alpha)} runs per side (only exact metrics and failures can show as changed).`);
+    }
+  }
+  const floor = settings.min_change === null ? '1% (5% for metrics outside will-it-scale, time, sim and perf counters)' : `${settings.min_change}%`;
+  const sel =
+    settings.selection === 'all' ? 'every metric' : settings.selection === 'lkp-gates' ? "the metrics lkp's own gates pass" : `metrics with q <= ${alpha} and |change| >= ${floor}, and exact metrics that changed`;
+  notes.push(`Shown: ${sel}. p: two-sided Mann-Whitney U (exact without ties up to 50 runs a side, else normal with tie correction); q: Benjamini-Hochberg over the ${tested.join('/')} tested metrics; CI: ${Math.round(100 * (1 - alpha))}% Hodges-Lehmann interval of the change.`);
+  if (shown.length === 0) notes.push(`Nothing changed significantly among ${rows.length} metrics; --all shows every one.`);
+
+  const noisy = shown.filter((r) => !r.failure && r.stats.some((s) => s.cv !== null && s.cv > NOISE_CV)).map((r) => r.metric);
+  if (noisy.length) notes.push(`High noise (CV > ${NOISE_CV}%) in ${noisy.length} shown metric${noisy.length > 1 ? 's' : ''}: ${list(noisy)}.`);
+  const flagged: string[] = [];
+  for (const r of shown) {
+    r.stats.forEach((s, gi) => {
+      for (const i of s.outliers) flagged.push(`${r.metric} in ${summary[gi].id} run ${groups[gi].runs.filter((x) => !x.failed)[i]?.name ?? i} (${sprintf('%.6g', s.values[i])})`);
+    });
+  }
+  if (flagged.length) notes.push(`Outliers (|modified z| > 3.5; kept): ${list(flagged)}.`);
+  const perf_rows = rows.filter((r) => !r.failure);
+  for (const [gi, g] of summary.entries()) {
+    const missing = perf_rows.filter((r) => r.stats[gi].n === 0 && r.stats.some((s) => s.n > 0)).map((r) => r.metric);
+    if (missing.length) notes.push(`Metric sets differ: ${missing.length} metric${missing.length > 1 ? 's' : ''} missing from ${g.id}: ${list(missing)}.`);
+  }
+  const varying = perf_rows.filter((r) => r.exact && r.stats.some((s) => s.n > 1 && s.stddev !== 0)).map((r) => r.metric);
+  if (varying.length) notes.push(`Declared exact but varying between runs: ${list(varying)}.`);
+  for (const [gi, g] of groups.entries()) {
+    if (g.non_numeric.count) notes.push(`${summary[gi].id}: ${g.non_numeric.count} non-numeric value${g.non_numeric.count > 1 ? 's' : ''} skipped (e.g. ${g.non_numeric.example}).`);
+  }
+  return notes;
+}
+
+/** lkp's Compare.sort_stats: failure rows first, then monitors with fewer rows, the tests' own first; by key; perf-profile by change. */
+function lkp_sort(rows: Row[], tests: ReadonlySet<string>): Row[] {
+  const base_of = (k: string) => (k.includes('.') ? k.slice(0, k.indexOf('.')) : k);
+  const count = new Map<string, number>();
+  for (const r of rows) {
+    const b = base_of(r.metric);
+    count.set(b, (count.get(b) ?? (r.failure ? -10_000 : 0)) + 1);
+  }
+  for (const t of tests) if ((count.get(t) ?? 0) > 0) count.set(t, 0);
+  const sort_key = (r: Row) => (base_of(r.metric) === 'perf-profile' ? r.metric.split('.').slice(0, 2).join('.') : r.metric);
+  const keyed = rows.map((r) => ({ r, a: count.get(base_of(r.metric))!, b: sort_key(r), c: r.changes.map((x) => x.lkp_change) }));
+  keyed.sort((x, y) => {
+    if (x.a !== y.a) return x.a - y.a;
+    if (x.b !== y.b) return x.b < y.b ? -1 : 1;
+    for (let i = 0; i < x.c.length; i++) if (x.c[i] !== y.c[i]) return x.c[i] - y.c[i];
+    return 0;
+  });
+  return keyed.map((k) => k.r);
+}

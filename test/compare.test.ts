@@ -1,0 +1,366 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse as parse_csv } from 'csv-parse/sync';
+import { FORMATS } from '../src/compare/format/index.ts';
+import { neutralise } from '../src/compare/format/csv.ts';
+import { group_from, type RunData } from '../src/compare/load.ts';
+import { build_model, type CompareSettings } from '../src/compare/model.ts';
+import { describe_group, type Group } from '../src/compare/select.ts';
+import { Prng } from '../src/lib/prng.ts';
+import { normal_quantile } from '../src/stats/normal.ts';
+import type { Manifest } from '../src/results/manifest.ts';
+
+const ROOT = join(import.meta.dirname, '..');
+const SIGNIFICANT: CompareSettings = { alpha: 0.05, min_change: null, selection: 'significant' };
+const ALL: CompareSettings = { ...SIGNIFICANT, selection: 'all' };
+const LKP: CompareSettings = { ...SIGNIFICANT, selection: 'lkp-gates' };
+
+/** A group in memory: one stats object per run; `manifest` makes it a scalelab group (exact metrics, label). */
+function group(path: string, runs: Record<string, number>[], opts: { exact?: string[]; failed?: number[]; label?: string } = {}): Group {
+  const manifest = opts.exact || opts.label ? ({ exact_metrics: opts.exact ?? [], label: opts.label ?? null, workload: 'brk2', status: 'complete' } as unknown as Manifest) : null;
+  const entries = runs.map((stats, i) => ({ run: { name: String(i), source: `${path}/${i}/stats.json`, failed: opts.failed?.includes(i) ?? false, manifest } as RunData, stats }));
+  return describe_group(group_from(path, entries), path);
+}
+
+/** Runs of one metric from values. */
+const runs_of = (key: string, values: number[]) => values.map((v) => ({ [key]: v }));
+
+function lkp_rows(base: Group, head: Group, settings = ALL): string[] {
+  return FORMATS.lkp(build_model([base, head], settings))
+    .split('\n')
+    .filter((l) => /^[\d .+\-e±%:]{16,}  \S+$/.test(l));
+}
+
+describe("lkp's rows, byte for byte (reference §2.3)", () => {
+  const row = (key: string, a: number[], b: number[]) => lkp_rows(group('/r/base', runs_of(key, a)), group('/r/head', runs_of(key, b)));
+
+  it('a %10d row', () => {
+    expect(row('will-it-scale.per_process_ops', [129489], [252151])).toEqual(['    129489           +94.7%     252151        will-it-scale.per_process_ops']);
+  });
+
+  it('a %10.4g row', () => {
+    expect(row('numa-numastat.node0.local_node', [1.792e8], [1.549e8])).toEqual([' 1.792e+08           -13.6%  1.549e+08        numa-numastat.node0.local_node']);
+  });
+
+  it('an absolute-change row for a key ending in %', () => {
+    expect(row('mpstat.cpu.all.soft%', [24.47], [17.29])).toEqual(['     24.47            -7.2       17.29        mpstat.cpu.all.soft%']);
+  });
+
+  it('±NN% cells: population stddev over mean, shown above 2%, truncated', () => {
+    expect(row('turbostat.PkgTmp', [55.0, 56.67, 58.34], [50.5, 52.83, 55.16])).toEqual(['     56.67 ±  2%      -6.8%      52.83 ±  3%  turbostat.PkgTmp']);
+    // 1.87%: blank
+    expect(row('turbostat.PkgTmp', [55.37, 56.67, 57.97], [55.37, 56.67, 57.97])[0]).toBe('     56.67            +0.0%      56.67        turbostat.PkgTmp');
+  });
+
+  it('a perf-profile row: absolute change, no % sign', () => {
+    expect(row('perf-profile.self.cycles-pp.mas_wr_walk', [10.5], [3.2])).toEqual(['     10.50            -7.3        3.20        perf-profile.self.cycles-pp.mas_wr_walk']);
+  });
+
+  it('a change of 100000% or more switches to %.2g', () => {
+    expect(row('proc-vmstat.pgfault', [1], [3001])).toEqual(['      1.00          +3e+05%       3001        proc-vmstat.pgfault']);
+  });
+
+  it('a base of 0 divides by 1e-100, as lkp does', () => {
+    expect(row('sim.maple.store_spanning', [0], [5])).toEqual(['      0.00         +5e+102%       5.00        sim.maple.store_spanning']);
+  });
+
+  it('the failure block: fails:runs and the reproduction change, failure rows first', () => {
+    const base = group('/r/base', [{ 'dmesg.BUG_kernel_NULL_pointer': 0, 'will-it-scale.per_process_ops': 100 }, { 'will-it-scale.per_process_ops': 100 }, { 'will-it-scale.per_process_ops': 100 }]);
+    const head = group('/r/head', [{ 'dmesg.BUG_kernel_NULL_pointer': 1, 'will-it-scale.per_process_ops': 100 }, { 'dmesg.BUG_kernel_NULL_pointer': 1, 'will-it-scale.per_process_ops': 100 }, { 'will-it-scale.per_process_ops': 100 }]);
+    const out = FORMATS.lkp(build_model([base, head], ALL)).split('\n');
+    const i = out.indexOf('       fail:runs  %reproduction    fail:runs');
+    expect(i).toBeGreaterThan(0);
+    expect(out[i + 1]).toBe('           |             |             |    ');
+    expect(out[i + 2]).toBe('           :3           67%           2:3     dmesg.BUG_kernel_NULL_pointer');
+    expect(out[i + 3]).toBe('         %stddev     %change         %stddev');
+    expect(out[i + 4]).toBe('             \\          |                \\  ');
+  });
+
+  it('the header block: common axes, compared values, 16/27-character titles and dashes', () => {
+    const a = group('/lkp/result/will-it-scale/process-100%-brk2/box/debian/x86_64-rhel/gcc-12/ec81deb6b769dc1b3d3d8c37d5b4b1bd0a7bb3a8', runs_of('x', [1]));
+    const b = group('/lkp/result/will-it-scale/process-100%-brk2/box/debian/x86_64-rhel/gcc-12/6e553c6bcb7746abad29ce63e0c8c8a4f8a5d1f2', runs_of('x', [2]));
+    const head = FORMATS.lkp(build_model([a, b], ALL)).split('\n').slice(0, 10);
+    expect(head).toEqual([
+      '='.repeat(89),
+      'testcase/path_params/tbox_group/rootfs/kconfig/compiler:',
+      '  will-it-scale/process-100%-brk2/box/debian/x86_64-rhel/gcc-12',
+      '',
+      'commit: ',
+      '  ec81deb6b769dc1b3d3d8c37d5b4b1bd0a7bb3a8',
+      '  6e553c6bcb7746abad29ce63e0c8c8a4f8a5d1f2',
+      '',
+      'ec81deb6b769dc1b 6e553c6bcb7746abad29ce63e0c ',
+      '---------------- --------------------------- ',
+    ]);
+  });
+});
+
+describe('statistics per row', () => {
+  it('a clear change with 5+5 runs: exact U test p, q over the tested rows, the interval, a verdict', () => {
+    const base = group('/r/v6.7', [...runs_of('will-it-scale.per_process_ops', [100, 101, 99, 102, 98])].map((r, i) => ({ ...r, 'time.user_time': 10 + (i % 2) })));
+    const head = group('/r/v6.8', [...runs_of('will-it-scale.per_process_ops', [195, 196, 194, 197, 193])].map((r, i) => ({ ...r, 'time.user_time': 10 + ((i + 1) % 2) })));
+    const m = build_model([base, head], SIGNIFICANT);
+    const [r] = m.rows;
+    expect(m.rows.map((x) => x.metric)).toEqual(['will-it-scale.per_process_ops']);
+    const c = r.changes[0];
+    expect(c.test).toBe('exact');
+    expect(c.p).toBeCloseTo(0.007936507936507936, 12);
+    expect(c.q).toBeCloseTo(0.015873015873015872, 12); // 2 tested rows: p·2/1
+    expect(c.change).toBeCloseTo(95, 10);
+    expect(c.ci![0]).toBeGreaterThan(85);
+    expect(c.ci![1]).toBeLessThan(105);
+    expect(c.verdict).toBe('improvement');
+    expect(m.headlines).toEqual(['noticed a 95.0% improvement of will-it-scale.per_process_ops']);
+    const text = FORMATS.text(m);
+    expect(text).toContain('    100.00           +95.0%     195.00        will-it-scale.per_process_ops  (p=0.008 q=0.016 n=5+5)\n');
+  });
+
+  it('exact metrics are compared without a test: one run each is enough, any difference counts', () => {
+    const exact = ['sim.maple.store_spanning_per_op'];
+    const base = group('/r/brk2/process-1/v6.7/c0', [{ 'sim.maple.store_spanning_per_op': 0.5, 'sim.maple.store_slot_per_op': 0.5, 'will-it-scale.per_process_ops': 100 }], { exact: [...exact, 'sim.maple.store_slot_per_op'] });
+    const head = group('/r/brk2/process-1/v6.8/c0', [{ 'sim.maple.store_spanning_per_op': 0, 'sim.maple.store_slot_per_op': 0.5, 'will-it-scale.per_process_ops': 300 }], { exact: [...exact, 'sim.maple.store_slot_per_op'] });
+    const m = build_model([base, head], SIGNIFICANT);
+    expect(m.rows.map((r) => r.metric)).toEqual(['sim.maple.store_spanning_per_op']);
+    expect(m.rows[0].changes[0]).toMatchObject({ test: 'exact-metric', p: null, significant: true, verdict: 'improvement' });
+    expect(FORMATS.text(m)).toContain('sim.maple.store_spanning_per_op  (exact n=1+1)');
+  });
+
+  it('too few runs for the U test: said in a footnote; the headline falls back to lkp gates', () => {
+    const base = group('/r/a', runs_of('will-it-scale.per_process_ops', [100, 101, 99]));
+    const head = group('/r/b', runs_of('will-it-scale.per_process_ops', [150, 151, 149]));
+    const m = build_model([base, head], SIGNIFICANT);
+    expect(m.rows).toEqual([]);
+    expect(m.footnotes.some((f) => f.startsWith('n=3+3: too few runs for the U test to ever reach p <= 0.05; it needs at least 4 runs per side'))).toBe(true);
+    expect(m.footnotes).toContain('Nothing changed significantly among 1 metrics; --all shows every one.');
+    expect(m.headlines[0]).toBe("noticed a 50.0% improvement of will-it-scale.per_process_ops (by lkp's gates: 3+3 runs are too few for the U test)");
+  });
+
+  it('warns about noise, outliers, differing metric sets and skipped runs', () => {
+    const base = group('/r/a', [
+      { 'sim.x': 100, 'only.base': 1 },
+      { 'sim.x': 101 },
+      { 'sim.x': 99 },
+      { 'sim.x': 100 },
+      { 'sim.x': 102 },
+      { 'sim.x': 100, 'will-it-scale.fail': 1 },
+    ], { failed: [5] });
+    const head = group('/r/b', runs_of('sim.x', [200, 260, 140, 210, 190, 2000]));
+    const m = build_model([base, head], SIGNIFICANT);
+    expect(m.rows.map((r) => r.metric)).toContain('sim.x');
+    const notes = m.footnotes.join('\n');
+    expect(notes).toContain('a: 1 failed run counted only in the failure stats.');
+    expect(notes).toContain('High noise (CV > 10%) in 1 shown metric: sim.x.');
+    expect(notes).toContain('Outliers (|modified z| > 3.5; kept): sim.x in b run 5 (2000).');
+    expect(notes).toContain('Metric sets differ: 1 metric missing from b: only.base.');
+  });
+});
+
+describe('row selection and order', () => {
+  it("lkp's order: failure rows, the test's own stats, then monitors with fewer rows, each by key; perf-profile by change", () => {
+    const stats = (k: number) => ({
+      'dmesg.WARNING': k,
+      'will-it-scale.per_process_ops': 100 * (1 + k),
+      'will-it-scale.workload': 200 * (1 + k),
+      'vmstat.b': 10 * (1 + k),
+      'mpstat.a': 10 * (1 + k),
+      'mpstat.b': 10 * (1 + k),
+      'perf-profile.self.b': 10 + 5 * k,
+      'perf-profile.self.a': 10 - 5 * k,
+      'perf-profile.self.c': 10 + 1 * k,
+    });
+    const m = build_model([group('/r/a', [stats(0)]), group('/r/b', [stats(1)])], ALL);
+    expect(m.rows.map((r) => r.metric)).toEqual([
+      'dmesg.WARNING',
+      'will-it-scale.per_process_ops',
+      'will-it-scale.workload',
+      'vmstat.b',
+      'mpstat.a',
+      'mpstat.b',
+      'perf-profile.self.a',
+      'perf-profile.self.c',
+      'perf-profile.self.b',
+    ]);
+  });
+
+  it("--lkp-gates: 3 runs on a side, separated medians and ranges, ratio > 1.01 (> 1.05 outside perf metrics)", () => {
+    const mk = (key: string, a: number[], b: number[]) => build_model([group('/r/a', runs_of(key, a)), group('/r/b', runs_of(key, b))], LKP).rows.length;
+    expect(mk('will-it-scale.per_process_ops', [100, 101, 102], [110, 111, 112])).toBe(1);
+    expect(mk('will-it-scale.per_process_ops', [100, 101], [110, 111])).toBe(0); // fewer than 3 runs on both sides
+    expect(mk('will-it-scale.per_process_ops', [100, 105, 110], [104, 108, 112])).toBe(0); // ranges overlap the medians
+    expect(mk('will-it-scale.per_process_ops', [100, 100.1, 100.2], [100.8, 100.9, 101])).toBe(0); // ratio <= 1.01
+    expect(mk('mpstat.cpu.all.usr', [100, 101, 102], [103, 104, 105])).toBe(0); // not a perf metric: needs > 5%
+    expect(mk('mpstat.cpu.all.usr', [100, 101, 102], [110, 111, 112])).toBe(1);
+  });
+
+  it('several heads: one column and one note per head', () => {
+    const key = 'will-it-scale.per_process_ops';
+    const m = build_model([group('/r/a', runs_of(key, [98, 99, 101, 102])), group('/r/b', runs_of(key, [148, 149, 151, 152])), group('/r/c', runs_of(key, [102, 101, 99, 98]))], ALL);
+    const text = FORMATS.text(m);
+    expect(text).toContain('               a                           b                           c \n---------------- --------------------------- --------------------------- \n');
+    expect(text).toContain('         %stddev     %change         %stddev     %change         %stddev\n');
+    expect(text).toContain('    100.00           +50.0%     150.00            +0.0%     100.00        will-it-scale.per_process_ops  (p=0.029 q=0.029 n=4+4) | ~ (p=1.000 q=1.000 n=4+4)');
+    expect(m.headlines).toEqual(['b: noticed a 50.0% improvement of will-it-scale.per_process_ops', 'c: no significant change of will-it-scale.per_process_ops (+0.0%, p=1.000)']);
+  });
+});
+
+describe('A/A through the model', () => {
+  it('1,000 seeded comparisons of two groups of 10 runs from one distribution flag at most alpha of them', () => {
+    const rng = new Prng(42);
+    const draw = () => Array.from({ length: 10 }, () => 1000 + 30 * normal_quantile(Math.min(1 - 1e-12, Math.max(1e-12, rng.float()))));
+    let flagged = 0;
+    for (let i = 0; i < 1000; i++) {
+      const m = build_model([group('/r/a', runs_of('will-it-scale.per_process_ops', draw())), group('/r/b', runs_of('will-it-scale.per_process_ops', draw()))], { ...SIGNIFICANT, min_change: 0 });
+      if (m.rows.length) flagged++;
+    }
+    expect(flagged / 1000).toBeLessThanOrEqual(0.05);
+    expect(flagged).toBeGreaterThan(0);
+  });
+});
+
+describe('formats', () => {
+  const base = group('/r/a', runs_of('will-it-scale.per_process_ops', [100, 101, 99, 102, 98]).map((r) => ({ ...r, '=HYPERLINK("x")': 1 })));
+  const head = group('/r/b', runs_of('will-it-scale.per_process_ops', [195, 196, 194, 197, 193]).map((r) => ({ ...r, '=HYPERLINK("x")': 2 })));
+  const m = build_model([base, head], ALL);
+
+  it('CSV: csv-stringify rows; a cell a spreadsheet would run as a formula is neutralised', () => {
+    const rows = parse_csv(FORMATS.csv(m), { columns: true }) as Record<string, string>[];
+    expect(rows.map((r) => r.metric)).toEqual(['will-it-scale.per_process_ops', '\'=HYPERLINK("x")']);
+    expect(rows[0]).toMatchObject({ base_n: '5', head_n: '5', base_mean: '100', head_mean: '195', head_significant: 'true', head_p: String(2 / 252) });
+    for (const t of ['=1+1', '+1', '-1', '@SUM(A1)', '\tx', '\rx']) expect(neutralise(t)).toBe(`'${t}`);
+    expect(neutralise('will-it-scale.x')).toBe('will-it-scale.x');
+  });
+
+  it('JSON: groups, rows with stats per group and changes per head', () => {
+    const j = JSON.parse(FORMATS.json(m));
+    expect(j.groups.map((g: { id: string; runs: number }) => [g.id, g.runs])).toEqual([['a', 5], ['b', 5]]);
+    const row = j.rows.find((r: { metric: string }) => r.metric === 'will-it-scale.per_process_ops');
+    expect(row).toMatchObject({ absolute: false, stats: [{ n: 5, mean: 100 }, { n: 5, mean: 195 }] });
+    expect(row.stats[0].stddev).toBeCloseTo(Math.sqrt(2), 12);
+    expect(row.changes).toHaveLength(1);
+    expect(Object.keys(row.changes[0])).toEqual(expect.arrayContaining(['change', 'p', 'q', 'ci', 'significant']));
+    expect(row.changes[0].ci).toHaveLength(2);
+  });
+
+  it('markdown: headline, sentence, table, the lkp block, notes', () => {
+    const md = FORMATS.md(m);
+    expect(md).toMatch(/^\*\*noticed a 95\.0% improvement of will-it-scale\.per_process_ops\*\*\n\nCompared /);
+    expect(md).toContain('| metric | a | b | change | p | q |\n|---|--:|--:|--:|--:|--:|\n');
+    expect(md).toContain('| will-it-scale.per_process_ops | 100.00 | 195.00 | +95.0% [+91.1%, +99.0%] (improvement) | 0.008 | 0.008 |\n');
+    expect(md).toContain('| =HYPERLINK("x") | 1.00 | 2.00 | +100.0% [+100.0%, +100.0%] | 0.004 | 0.008 |\n');
+    expect(md).toContain('```\n=====');
+  });
+});
+
+describe('compare CLI on result roots', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'scalelab-compare-'));
+  const write = (path: string, value: unknown) => {
+    mkdirSync(join(path, '..'), { recursive: true });
+    writeFileSync(path, typeof value === 'string' ? value : JSON.stringify(value));
+  };
+  // A plain lkp result root: numbered runs with stats.json, nothing else.
+  const lkp_group = (commit: string) => join(dir, 'lkp/result/will-it-scale/process-100%-brk2/box/debian/x86_64-rhel/gcc-12', commit);
+  const ops = { base: [129400, 129500, 129600, 129450, 129550], head: [252100, 252200, 252150, 252050, 252250] };
+  ops.base.forEach((v, i) => write(join(lkp_group('ec81deb6b769dc1b'), String(i), 'stats.json'), { 'will-it-scale.per_process_ops': v, 'mpstat.cpu.all.soft%': 24.47 }));
+  ops.head.forEach((v, i) => write(join(lkp_group('6e553c6bcb7746ab'), String(i), 'stats.json'), { 'will-it-scale.per_process_ops': v, 'mpstat.cpu.all.soft%': 17.29 }));
+  write(join(lkp_group('6e553c6bcb7746ab'), '5', 'stats.json'), { 'will-it-scale.per_process_ops': 1, 'last_state.is_incomplete_run': 1 });
+  // A group that is only a matrix.json.
+  write(join(dir, 'matrix-only', 'matrix.json'), { 'will-it-scale.per_process_ops': ops.base, stats_source: ops.base.map((_, i) => `/x/${i}/stats.json`) });
+  // A scalelab result root with manifests.
+  const results = join(dir, 'results');
+  const manifest = (kernel: string, label: string | null, commit: string) => ({ workload: 'brk2', label, mode: 'process', tasks: [1], nr_cpus: 2, mem_mb: 256, duration_s: 5, seed: 1, params: {}, kernel: { preset: kernel, id: kernel, knobs: { 'fork.dup_mmap': kernel === 'v6.7' ? 'bulk_store' : 'mt_dup' }, overrides: {} }, exact_metrics: ['sim.maple.store_spanning_per_op'], commit: { id: commit, sha: commit.padEnd(40, '0'), dirty: false }, host: { node: 'v20', cpu_model: 'cpu', cpus: 2, platform: 'linux' }, status: 'complete' });
+  for (const [kernel, commit, label, spanning] of [['v6.7', 'aaaa11112222', 'before', 0.5], ['v6.8', 'aaaa11112222', 'after', 0], ['v6.8', 'bbbb33334444', 'later', 0]] as const) {
+    for (let r = 0; r < 4; r++) {
+      const run = join(results, 'brk2', 'process-1', kernel, commit, String(r));
+      write(join(run, 'stats.json'), { 'will-it-scale.per_process_ops': (kernel === 'v6.7' ? 100 : 200) + r, 'sim.maple.store_spanning_per_op': spanning });
+      write(join(run, 'manifest.json'), manifest(kernel, label, commit));
+    }
+  }
+  write(join(results, 'brk2', 'process-1', 'v6.7', 'aaaa11112222', '4', 'incomplete'), '');
+
+  const run = (...args: string[]) => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'compare.ts'), ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, SCALELAB_RESULTS: results } });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+
+  it('reads a plain lkp result root; --format lkp prints what ncompare prints', () => {
+    const r = run(lkp_group('ec81deb6b769dc1b'), lkp_group('6e553c6bcb7746ab'), '--format', 'lkp');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('commit: \n  ec81deb6b769dc1b\n  6e553c6bcb7746ab\n\nec81deb6b769dc1b            6e553c6bcb7746ab \n---------------- --------------------------- \n');
+    expect(r.stdout).toContain('    129500           +94.7%     252150        will-it-scale.per_process_ops\n');
+    expect(r.stdout).toContain('     24.47            -7.2       17.29        mpstat.cpu.all.soft%\n');
+  });
+
+  it('text: the headline, notes and a footnote for the incomplete run', () => {
+    const r = run(lkp_group('ec81deb6b769dc1b'), lkp_group('6e553c6bcb7746ab'));
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n')[0]).toBe('noticed a 94.7% improvement of will-it-scale.per_process_ops');
+    expect(r.stdout).toContain('    129500           +94.7%     252150        will-it-scale.per_process_ops  (p=0.008 q=0.008 n=5+5)\n');
+    expect(r.stdout).toContain('           :5           20%           1:6     last_state.is_incomplete_run\n');
+    expect(r.stdout).toContain('* 6e553c6bcb7746ab: 1 failed run counted only in the failure stats.');
+  });
+
+  it('a matrix.json alone is a group', () => {
+    const r = run(join(dir, 'matrix-only'), lkp_group('6e553c6bcb7746ab'), '--all', '--force', '--format', 'json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).groups[0].runs).toBe(5);
+  });
+
+  it('selectors in the result root: kernel preset, label, commit prefix, key=value filters', () => {
+    for (const [a, b] of [['v6.7', 'after'], ['before', 'kernel=v6.8,commit=aaaa'], ['fork.dup_mmap=bulk_store', 'bbbb']]) {
+      const r = run(a, b, '--format', 'json', '--all');
+      expect(r.code, `${a} ${b}: ${r.stderr}`).toBe(0);
+      const j = JSON.parse(r.stdout);
+      expect(j.groups.map((g: { runs: number }) => g.runs)).toEqual([4, 4]);
+      const spanning = j.rows.find((x: { metric: string }) => x.metric === 'sim.maple.store_spanning_per_op');
+      expect(spanning).toMatchObject({ exact: true, changes: [{ test: 'exact-metric', significant: true }] });
+    }
+  });
+
+  it('--output writes the report to a file atomically', () => {
+    const out = join(dir, 'report.md');
+    const r = run('v6.7', 'after', '--format', 'md', '--output', out);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('');
+    expect(readFileSync(out, 'utf8')).toBe(run('v6.7', 'after', '--format', 'md').stdout);
+  });
+
+  const bad: [string, string[], RegExp][] = [
+    ['a missing path', ['./nowhere', 'v6.8'], /^compare: no such file or directory: \.\/nowhere$/],
+    ['a directory without runs', [dir, 'after'], /^compare: .*: no runs \(no numbered run directories with stats\.json, no matrix\.json\)$/],
+    ['an unknown format', ['v6.7', 'after', '--format', 'xml'], /^compare: unknown format 'xml' \(formats: text, lkp, md, csv, json\)$/],
+    ['a selector that matches nothing', ['v9.9', 'after'], /^compare: 'v9\.9' matches no runs in /],
+    ['a selector that matches several groups', ['v6.8', 'v6.7'], /^compare: 'v6\.8' is ambiguous: it matches 2 groups: brk2\/process-1\/v6\.8\/aaaa11112222, brk2\/process-1\/v6\.8\/bbbb33334444$/],
+    ['an unknown axis', ['colour=red', 'v6.7'], /^compare: unknown axis 'colour' in 'colour=red'/],
+    ['one selector only', ['v6.7'], /^compare: need a base and at least one head/],
+    ['a bad --alpha', ['v6.7', 'after', '--alpha', '0'], /^compare: --alpha: '0' is not a probability between 0 and 1$/],
+    ['groups of different workloads', [lkp_group('ec81deb6b769dc1b'), 'after'], /^compare: the groups are of different workloads \(will-it-scale, brk2\); --force compares them anyway$/],
+  ];
+  for (const [name, args, message] of bad) {
+    it(`${name}: one line on stderr, exit 2`, () => {
+      const r = run(...args);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      const lines = r.stderr.trimEnd().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(message);
+    });
+  }
+
+  it('a corrupt stats.json: the error names the file', () => {
+    write(join(dir, 'corrupt', '0', 'stats.json'), '{"will-it-scale.per_process_ops": 1,');
+    const r = run(join(dir, 'corrupt'), 'after', '--force');
+    expect(r.code).toBe(2);
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(new RegExp(`^compare: corrupt ${join(dir, 'corrupt', '0', 'stats.json').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `));
+  });
+
+  it('non-numeric values are skipped and counted in a footnote', () => {
+    write(join(dir, 'strings', '0', 'stats.json'), { 'will-it-scale.per_process_ops': 100, 'will-it-scale.note': 'text' });
+    const r = run(join(dir, 'strings'), join(dir, 'strings'), '--all');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/1 non-numeric value skipped \(e\.g\. will-it-scale\.note in .*strings\/0\/stats\.json\)/);
+  });
+});
