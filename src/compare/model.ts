@@ -341,7 +341,7 @@ function footnotes(groups: readonly Group[], summary: readonly GroupSummary[], r
     const missing = perf_rows.filter((r) => r.stats[gi].n === 0 && r.stats.some((s) => s.n > 0)).map((r) => r.metric);
     if (missing.length) notes.push(`Metric sets differ: ${missing.length} metric${missing.length > 1 ? 's' : ''} missing from ${g.id}: ${list(missing)}.`);
   }
-  const varying = perf_rows.filter((r) => r.exact && r.stats.some((s) => s.n > 1 && s.stddev !== 0)).map((r) => r.metric);
+  const varying = perf_rows.filter((r) => r.exact && r.stats.some((s) => s.values.some((v) => v !== s.values[0]))).map((r) => r.metric);
   if (varying.length) notes.push(`Declared exact but varying between runs: ${list(varying)}.`);
   for (const [gi, g] of groups.entries()) {
     if (g.non_numeric.count) notes.push(`${summary[gi].id}: ${g.non_numeric.count} non-numeric value${g.non_numeric.count > 1 ? 's' : ''} skipped (e.g. ${g.non_numeric.example}).`);
