@@ -145,7 +145,7 @@ function all_metrics(groups: readonly Group[]): string[] {
   return [...seen];
 }
 
-export function summarize_groups(groups: readonly Group[]): Pick<CompareModel, 'groups' | 'common_axes' | 'compare_keys'> {
+function summarize_groups(groups: readonly Group[]): Pick<CompareModel, 'groups' | 'common_axes' | 'compare_keys'> {
   const names = [...new Set(groups.flatMap((g) => g.axes.map(([k]) => k)))];
   const value = (g: Group, k: string) => g.axes.find(([name]) => name === k)?.[1] ?? '';
   const compare_keys = names.filter((k) => groups.some((g) => value(g, k) !== value(groups[0], k)));

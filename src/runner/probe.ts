@@ -16,7 +16,7 @@ import { build_parent_image, type ExecRecipe } from '../user/exec_image.ts';
 import { Task, type Mode, type Params, type ThroughputWorkload } from './workload.ts';
 
 /** Modeled time of one operation on the probe's manual clock (about a brk call on the host). */
-export const PROBE_NS_PER_OP = 1000;
+const PROBE_NS_PER_OP = 1000;
 
 /**
  * A task whose loop ends after a set number of operations, with a callback once `mark` are done;

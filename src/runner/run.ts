@@ -57,8 +57,8 @@ function plural(n: number, word: string): string {
 }
 
 /** Operations the per-op probe runs before it counts, and counts. */
-export const PROBE_WARMUP_OPS = 1000;
-export const PROBE_OPS = 10000;
+const PROBE_WARMUP_OPS = 1000;
+const PROBE_OPS = 10000;
 
 // The run's `sim.*_per_op`: one task of the first point's mode, on the calling thread, with a
 // modeled clock; the timed points' counters would mix in start-up, warm-up and stop.

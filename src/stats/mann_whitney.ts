@@ -5,7 +5,7 @@
 import { normal_cdf, normal_quantile } from './normal.ts';
 import { sorted_in, SLOT } from './scratch.ts';
 
-export const EXACT_MAX_N = 50;
+const EXACT_MAX_N = 50;
 
 export interface UTest {
   /** U of the first sample: pairs (x, y) with x > y, ties counting one half. */

@@ -28,16 +28,16 @@ export function lkp_header(m: CompareModel): string {
   return s;
 }
 
-export function lkp_failure_header(heads: number): string {
+function lkp_failure_header(heads: number): string {
   return `       fail:runs${'  %reproduction    fail:runs'.repeat(heads)}\n           |    ${'         |             |    '.repeat(heads)}\n`;
 }
 
-export function lkp_perf_header(heads: number): string {
+function lkp_perf_header(heads: number): string {
   return `         %stddev${'     %change         %stddev'.repeat(heads)}\n             \\  ${'        |                \\  '.repeat(heads)}\n`;
 }
 
 /** A failure row's cells, without the key. */
-export function lkp_failure_cells(r: Row): string {
+function lkp_failure_cells(r: Row): string {
   let s = '';
   r.stats.forEach((st, i) => {
     if (i > 0) s += sprintf(`%${REL_WIDTH}.0f%% `, r.changes[i - 1].lkp_change);
@@ -48,7 +48,7 @@ export function lkp_failure_cells(r: Row): string {
 }
 
 /** A perf row's cells, without the key. */
-export function lkp_perf_cells(r: Row): string {
+function lkp_perf_cells(r: Row): string {
   let s = '';
   r.stats.forEach((st, i) => {
     if (i > 0) {
