@@ -26,6 +26,7 @@ export function compare(o: CompareOptions, io: CompareIO): number {
       throw new UsageError(`cannot write ${o.output}: ${(e as Error).message}`);
     }
   } else io.out(text);
-  if (o.format === 'lkp' && model.rows.length === 0) io.err(`compare: no metric passes ${o.settings.selection === 'all' ? 'the selection' : "lkp's gates"}; --all shows every one\n`);
+  // lkp's table and CSV carry no notes: what the notes say goes to stderr.
+  if (o.format === 'lkp' || o.format === 'csv') for (const f of model.footnotes) io.err(`compare: ${f}\n`);
   return 0;
 }
