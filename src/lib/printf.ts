@@ -145,9 +145,10 @@ function general(a: number, P: number, alt: boolean): string {
 function round_significant(a: number, digits: number): [string, number] {
   if (a === 0) return ['0'.repeat(digits), 0];
   const fast = digits <= 100 ? a.toExponential(digits - 1) : null;
-  if (fast !== null && !maybe_tie_exponential(a, digits)) {
+  if (fast !== null) {
     const e = fast.indexOf('e');
-    return [fast.slice(0, e).replace('.', ''), Number(fast.slice(e + 1))];
+    const exp = Number(fast.slice(e + 1));
+    if (!maybe_tie_exponential(a, digits, exp)) return [fast.slice(0, e).replace('.', ''), exp];
   }
   let exp = Math.floor(Math.log10(a));
   for (;;) {
@@ -159,17 +160,24 @@ function round_significant(a: number, digits: number): [string, number] {
   }
 }
 
-// A tie at p decimals means a·10^p is exactly k + 1/2: the digit after the last one kept is 5
-// and nothing non-zero follows it. Asking for a few more digits shows whether that can be.
+// A tie at p decimals means a·10^p is exactly k + 1/2. When a·10^p is small enough for the
+// product to be accurate to far better than 1e-6, a fraction away from one half rules a tie out
+// at once; otherwise asking for 20 more digits shows whether the digit after the last one kept is
+// a 5 with nothing non-zero after it.
+function far_from_half(t: number): boolean {
+  return t < 1e8 && Math.abs(t - Math.floor(t) - 0.5) > 1e-6;
+}
+
 function maybe_tie_fixed(a: number, p: number): boolean {
+  if (p <= 20 && far_from_half(a * 10 ** p)) return false;
   if (p + 20 > 100) return true;
   return /50{19}$/.test(a.toFixed(p + 20));
 }
 
-function maybe_tie_exponential(a: number, digits: number): boolean {
+function maybe_tie_exponential(a: number, digits: number, exp: number): boolean {
+  if (digits <= 8 && Math.abs(digits - 1 - exp) <= 300 && far_from_half(a * 10 ** (digits - 1 - exp))) return false;
   if (digits + 20 > 100) return true;
-  const s = a.toExponential(digits + 19);
-  return /50{19}e/.test(s);
+  return /50{19}e/.test(a.toExponential(digits + 19));
 }
 
 const f64 = new Float64Array(1);
