@@ -8,6 +8,7 @@ import { lkp_mean, lkp_stddev, median, outliers } from '../stats/describe.ts';
 import { bh_qvalues } from '../stats/fdr.ts';
 import { hodges_lehmann_ci } from '../stats/hodges_lehmann.ts';
 import { mann_whitney, u_min_p, u_min_runs } from '../stats/mann_whitney.ts';
+import { scratch, SLOT } from '../stats/scratch.ts';
 import { direction_of, is_absolute_change, is_failure_stat, is_perf_metric, KPI_ORDER, type Direction } from './kinds.ts';
 import { lkp_changed } from './lkp_gates.ts';
 import type { Group } from './select.ts';
@@ -123,11 +124,22 @@ function stat_of(values: number[], failure: boolean, runs: number): GroupStat {
   };
 }
 
+function all_positive(values: readonly number[]): boolean {
+  for (const v of values) if (!(v > 0)) return false;
+  return true;
+}
+
+function logs_in(slot: number, values: readonly number[]): Float64Array {
+  const out = scratch(slot, values.length);
+  for (let i = 0; i < values.length; i++) out[i] = Math.log(values[i]);
+  return out;
+}
+
 /** The interval of the change from the Hodges–Lehmann shift: on log values for % changes of positive data. */
 function change_ci(base: number[], head: number[], absolute: boolean, base_mean: number, alpha: number): [number, number] | null {
   if (absolute) return hodges_lehmann_ci(base, head, alpha);
-  if (Math.min(...base, ...head) > 0) {
-    const ci = hodges_lehmann_ci(base.map(Math.log), head.map(Math.log), alpha);
+  if (all_positive(base) && all_positive(head)) {
+    const ci = hodges_lehmann_ci(logs_in(SLOT.log_base, base), logs_in(SLOT.log_head, head), alpha);
     return ci && [100 * Math.expm1(ci[0]), 100 * Math.expm1(ci[1])];
   }
   const ci = hodges_lehmann_ci(base, head, alpha);
