@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { Prng } from '../src/lib/prng.ts';
 import { compare } from '../src/compare/main.ts';
 import { parse_compare_args } from '../src/compare/options.ts';
+import { median } from '../src/stats/describe.ts';
 
 const { values } = parseArgs({ options: { metrics: { type: 'string', default: '10000' }, runs: { type: 'string', default: '10' }, rounds: { type: 'string', default: '5' } } });
 const METRICS = Number(values.metrics);
@@ -37,7 +38,6 @@ for (const [g, shift] of [['base', 0], ['head', 1]] as const) {
 const groups = ['base', 'head'].map((g) => join(root, 'will-it-scale', 'process-100%', 'bench-box', 'debian', 'x86_64-rhel', 'gcc-12', g));
 console.log(`${METRICS} metrics x 2 groups x ${RUNS} runs in ${root}`);
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 function wall(args: string[]): number {
   const t = performance.now();
   const r = spawnSync(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });

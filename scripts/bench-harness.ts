@@ -14,6 +14,7 @@ import { worker_build } from '../src/runner/build.ts';
 import { TaskPool } from '../src/runner/pool.ts';
 import { find_workload, load_workload } from '../src/runner/registry.ts';
 import { run_point, type PointSpec } from '../src/runner/point.ts';
+import { median } from '../src/stats/describe.ts';
 
 const { values } = parseArgs({
   options: {
@@ -26,7 +27,6 @@ const rounds = Number(values.rounds);
 const samples = Number(values.duration);
 const warmup = Number(values.warmup);
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const entry = find_workload('getppid1');
 const workload = await load_workload(entry.file);
 const build = await worker_build([entry.file]);

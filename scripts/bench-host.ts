@@ -15,6 +15,7 @@ import { worker_build } from '../src/runner/build.ts';
 import { TaskPool } from '../src/runner/pool.ts';
 import { find_workload, load_workload } from '../src/runner/registry.ts';
 import { run_point } from '../src/runner/point.ts';
+import { median } from '../src/stats/describe.ts';
 
 // The loops of will-it-scale's tests/<name>.c; each prints operations per second after a warm-up.
 const LOOPS: Record<string, string> = {
@@ -87,7 +88,6 @@ const workload = await load_workload(entry.file);
 const build = await worker_build([entry.file]);
 const pool = new TaskPool(build.worker);
 const config = resolve_config();
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const ratios: number[] = [];
 for (let r = 0; r < Number(values.rounds); r++) {

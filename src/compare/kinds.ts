@@ -3,7 +3,7 @@
 // others need 5%), and which direction is better.
 
 /** lkp's etc/failure and etc/pass, reduced to the families that appear in will-it-scale results. */
-const FAILURE_PREFIX = /^(dmesg|kmsg|last_state|stderr)\./;
+export const FAILURE_PREFIX = /^(dmesg|kmsg|last_state|stderr)\./;
 const FAILURE_SUFFIX = /\.(fail|pass|error|warn)$/;
 
 /** A failure (functional) stat: shown as fail:runs, never averaged. lkp's __function_stat?. */

@@ -7,6 +7,7 @@
 // unless it is a whole number.
 
 import { scratch, sort_numbers, SLOT } from '../stats/scratch.ts';
+import { FAILURE_PREFIX } from './kinds.ts';
 
 const MARGIN_SHIFT = 5;
 const MAX_RATIO = 5;
@@ -58,7 +59,7 @@ function reasonable_perf_change(key: string, delta: number, max: number): boolea
 
 /** lkp's skip_function_stat?: pass/fail pairs are judged only when the base has the other half. */
 function skip_function_stat(key: string, base_keys: ReadonlySet<string>): boolean {
-  if (/^(dmesg|kmsg|last_state|stderr)\./.test(key)) return false;
+  if (FAILURE_PREFIX.test(key)) return false;
   const stem = key.replace(/\.[^.]*$/, '');
   if (/\.(error|warn|fail)$/.test(key) && !base_keys.has(`${stem}.pass`)) return true;
   if (/\.pass$/.test(key) && ![...base_keys].some((k) => k === `${stem}.error` || k === `${stem}.warn` || k === `${stem}.fail`)) return true;

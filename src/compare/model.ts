@@ -186,8 +186,9 @@ function fmt_change(c: number): string {
 export function build_model(groups: readonly Group[], settings: CompareSettings): CompareModel {
   const heads = groups.length - 1;
   const tests = new Set(['will-it-scale', ...groups.map((g) => g.workload).filter((w): w is string => w !== null)]);
-  const runs_all = groups.map((g) => g.runs.length);
-  const runs_complete = groups.map((g) => g.runs.filter((r) => !r.failed).length);
+  const summary = summarize_groups(groups);
+  const runs_complete = summary.groups.map((g) => g.complete);
+  const runs_all = summary.groups.map((g) => g.complete + g.failed);
   const base_keys = new Set(groups[0].all.keys());
 
   // Every metric: lkp's columns and the U test (the q-values need every p).
@@ -244,7 +245,6 @@ export function build_model(groups: readonly Group[], settings: CompareSettings)
   // What only shown rows need: medians, outliers, intervals.
   for (const r of shown) complete_row(r, settings.alpha);
 
-  const summary = summarize_groups(groups);
   return {
     ...summary,
     settings,

@@ -47,6 +47,11 @@ function lkp_failure_cells(r: Row): string {
   return s;
 }
 
+/** lkp's format for a mean: two decimals below 1000, four significant digits above 1e8, else an integer. */
+export function lkp_value_format(avg: number): string {
+  return Math.abs(avg) < 1000 ? '.2f' : Math.abs(avg) > 100_000_000 ? '.4g' : 'd';
+}
+
 /** A perf row's cells, without the key. */
 function lkp_perf_cells(r: Row): string {
   let s = '';
@@ -57,8 +62,7 @@ function lkp_perf_cells(r: Row): string {
       s += r.absolute ? sprintf(`%+${REL_WIDTH}${fmt}  `, p) : sprintf(`%+${REL_WIDTH}${fmt}%% `, p);
     }
     const avg = st.mean;
-    const fmt = Math.abs(avg) < 1000 ? '.2f' : Math.abs(avg) > 100_000_000 ? '.4g' : 'd';
-    s += sprintf(`%${ABS_WIDTH}${fmt}`, avg);
+    s += sprintf(`%${ABS_WIDTH}${lkp_value_format(avg)}`, avg);
     s += st.lkp_err > 2 ? sprintf(` ±%${ERR_WIDTH - 3}d%%`, st.lkp_err) : ' '.repeat(ERR_WIDTH);
   });
   return s;
@@ -75,8 +79,12 @@ export function lkp_blocks(m: CompareModel, line: (cells: string, r: Row) => str
   return s;
 }
 
+/** The header and both blocks, each row its cells and key. */
+export function lkp_table(m: CompareModel): string {
+  return lkp_header(m) + lkp_blocks(m, (cells, r) => `${cells}  ${r.metric}\n`);
+}
+
 /** `--format lkp`: ncompare's output for the shown rows, nothing added (nothing at all when no row is shown). */
 export function format_lkp(m: CompareModel): string {
-  if (m.rows.length === 0) return '';
-  return lkp_header(m) + lkp_blocks(m, (cells, r) => `${cells}  ${r.metric}\n`) + '\n';
+  return m.rows.length === 0 ? '' : lkp_table(m) + '\n';
 }

@@ -3,7 +3,7 @@
 
 import { sprintf } from '../../lib/printf.ts';
 import type { CompareModel, GroupStat, GroupSummary } from '../model.ts';
-import { lkp_blocks, lkp_header } from './lkp.ts';
+import { lkp_table, lkp_value_format } from './lkp.ts';
 import { change_text } from './notes.ts';
 
 function cell(s: string): string {
@@ -13,7 +13,7 @@ function cell(s: string): string {
 function value(st: GroupStat, failure: boolean): string {
   if (failure) return `${st.fails}:${st.runs}`;
   if (st.n === 0) return '–';
-  const v = sprintf(Math.abs(st.mean) < 1000 ? '%.2f' : Math.abs(st.mean) > 1e8 ? '%.4g' : '%d', st.mean);
+  const v = sprintf(`%${lkp_value_format(st.mean)}`, st.mean);
   return st.cv !== null && st.cv > 2 ? `${v} ±${Math.trunc(st.cv)}%` : v;
 }
 
@@ -49,7 +49,7 @@ export function format_md(m: CompareModel): string {
       });
       s += `| ${cell(r.metric)} | ${r.stats.map((st) => value(st, r.failure)).join(' | ')} | ${changes.join(' | ')} |\n`;
     }
-    s += '\n```\n' + lkp_header(m) + lkp_blocks(m, (cells, r) => `${cells}  ${r.metric}\n`) + '```\n\n';
+    s += '\n```\n' + lkp_table(m) + '```\n\n';
   }
   return s + m.footnotes.map((f) => `- ${f}\n`).join('');
 }
