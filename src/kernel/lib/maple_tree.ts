@@ -90,6 +90,7 @@ const c_store_exact = define_counter('sim.maple.store_exact');
 const c_store_append = define_counter('sim.maple.store_append');
 const c_store_slot = define_counter('sim.maple.store_slot');
 const c_store_node = define_counter('sim.maple.store_node');
+const c_store_bnode = define_counter('sim.maple.store_bnode');
 const c_store_split = define_counter('sim.maple.store_split');
 const c_store_spanning = define_counter('sim.maple.store_spanning');
 const c_store_rebalance = define_counter('sim.maple.store_rebalance');
@@ -1521,11 +1522,11 @@ const rb_mast = new Mast();
 
 // lib/maple_tree.c mas_rebalance: a node fell below its minimum; combine it with a sibling
 function mas_rebalance(mas: MaState, b: BigNode): number {
-  this_cpu_inc(c_store_rebalance);
   const empty_count = mas_mt_height(mas);
   const b_end = ++b.b_end;
   mas_node_count(mas, empty_count * 2 - 1);
   if (mas_is_err(mas)) return 0;
+  this_cpu_inc(c_store_rebalance);
   const mast = rb_mast;
   const l_mas = rb_l.copy(mas);
   const r_mas = rb_r.copy(mas);
@@ -1699,11 +1700,11 @@ const sp_mast = new Mast();
 
 // lib/maple_tree.c mas_split: split the node, and its ancestors as far as needed
 function mas_split(mas: MaState, b: BigNode): number {
-  this_cpu_inc(c_store_split);
   let height = 0;
   mas.depth = mas_mt_height(mas);
   mas_node_count(mas, 1 + mas.depth * 2);
   if (mas_is_err(mas)) return 0;
+  this_cpu_inc(c_store_split);
   const l_mas = ma_state_init(sp_l, mas.tree, mas.index, mas.last);
   const r_mas = ma_state_init(sp_r, mas.tree, mas.index, mas.last);
   const prev_l_mas = ma_state_init(sp_prev_l, mas.tree, mas.index, mas.last);
@@ -1755,13 +1756,13 @@ function mas_reuse_node(wr: MaWrState, bn: BigNode, end: number): boolean {
 }
 
 // lib/maple_tree.c mas_commit_b_node: write the big node back: rebalance, split, or one node
+// (the store class Linux 6.12 calls wr_bnode)
 function mas_commit_b_node(wr: MaWrState, b: BigNode, end: number): number {
   const b_end = b.b_end;
   const b_type = b.type;
   const old = wr.mas.node;
   if (b_end < mt_min_slots[b_type] && !mte_is_root(old) && mas_mt_height(wr.mas) > 1) return mas_rebalance(wr.mas, b);
   if (b_end >= mt_slots[b_type]) return mas_split(wr.mas, b);
-  this_cpu_inc(c_store_node);
   if (!mas_reuse_node(wr, b, end)) {
     mas_node_count(wr.mas, 1);
     if (mas_is_err(wr.mas)) return 0;
@@ -1771,6 +1772,7 @@ function mas_commit_b_node(wr: MaWrState, b: BigNode, end: number): number {
     mab_mas_cp(b, 0, b_end, wr.mas, false);
     mas_replace_node(wr.mas, old);
   }
+  this_cpu_inc(c_store_bnode);
   mas_update_gap(wr.mas);
   return 1;
 }
@@ -1892,9 +1894,9 @@ function mas_extend_spanning_null(l_wr: MaWrState, r_wr: MaWrState): void {
   }
 }
 
-// lib/maple_tree.c mas_new_root: the whole range gets one entry
+// lib/maple_tree.c mas_new_root: the whole range gets one entry (a store class of its own only
+// when the write was [0, ULONG_MAX] from the start; a spanning store may end here too)
 function mas_new_root(mas: MaState, entry: number): number {
-  this_cpu_inc(c_store_root);
   const root = mt_root(mas.tree);
   const type = maple_leaf_64;
   if (!entry && !mas.index && mas.last === ULONG_MAX) {
@@ -1926,12 +1928,15 @@ const sw_mast = new Mast();
 
 // lib/maple_tree.c mas_wr_spanning_store: a write across node boundaries, rebuilt from a big node
 function mas_wr_spanning_store(wr: MaWrState): number {
-  this_cpu_inc(c_store_spanning);
   const mas = wr.mas;
-  if (!mas.index && mas.last === ULONG_MAX) return mas_new_root(mas, wr.entry);
+  if (!mas.index && mas.last === ULONG_MAX) {
+    this_cpu_inc(c_store_spanning);
+    return mas_new_root(mas, wr.entry);
+  }
   const height = mas_mt_height(mas);
   mas_node_count(mas, 1 + height * 3);
   if (mas_is_err(mas)) return 0;
+  this_cpu_inc(c_store_spanning);
   // The right side: the leaf holding mas.last + 1 (the range after the write).
   const r_mas = sw_r.copy(mas);
   r_mas.mas_flags = 0;
@@ -2182,6 +2187,7 @@ function mas_wr_store_entry(wr: MaWrState): number {
   }
   mas_wr_end_piv(wr);
   if (!mas.index && mas.last === ULONG_MAX) {
+    this_cpu_inc(c_store_root);
     mas_new_root(mas, wr.entry);
     return wr.content;
   }
