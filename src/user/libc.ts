@@ -6,6 +6,7 @@ import { sys_getpid, sys_getppid } from '../kernel/kernel/sys.ts';
 import { do_sched_yield } from '../kernel/kernel/sched.ts';
 import { current_mm, sys_brk, sys_mmap, sys_munmap } from '../kernel/mm/mmap.ts';
 import { handle_mm_fault } from '../kernel/mm/memory.ts';
+import { sys_mprotect } from '../kernel/mm/mprotect.ts';
 
 export function getppid(): number {
   enter();
@@ -39,6 +40,13 @@ export function mmap(addr: number, len: number, prot: number, flags: number, fil
 export function munmap(addr: number, len: number): number {
   enter();
   const r = sys_munmap(addr, len);
+  exit();
+  return r < 0 ? -1 : 0;
+}
+
+export function mprotect(addr: number, len: number, prot: number): number {
+  enter();
+  const r = sys_mprotect(addr, len, prot);
   exit();
   return r < 0 ? -1 : 0;
 }

@@ -15,7 +15,7 @@ import {
 } from './mm_types.ts';
 import { T_MM } from '../kernel/fork.ts';
 import {
-  VmaIterator, __split_vma, c_vma_new, can_vma_merge_after, can_vma_merge_before, count_vma_expand, find_vma,
+  VmaIterator, __split_vma, c_vma_merge, c_vma_new, can_vma_merge_after, can_vma_merge_before, count_brk_merge, find_vma,
   find_vma_intersection, remove_vma, vm_area_alloc, vm_area_free_now, vma_expand, vma_find, vma_iter_addr,
   vma_iter_area_highest, vma_iter_clear_gfp, vma_iter_config, vma_iter_end, vma_iter_next_range, vma_iter_prealloc,
   vma_iter_prev_range, vma_iter_reset, vma_iter_set, vma_iter_store, vma_iter_store_gfp, vma_next, vma_prev,
@@ -25,6 +25,7 @@ import { unlink_anon_vmas } from './rmap.ts';
 
 export const EPERM = 1;
 export const ENOMEM = 12;
+export const EACCES = 13;
 export const EEXIST = 17;
 export const EINVAL = 22;
 
@@ -67,7 +68,7 @@ export function mmap_write_downgrade(mm: number): void {
 }
 
 // mm/mmap.c vm_stat_account
-function vm_stat_account(mm: number, flags: number, npages: number): void {
+export function vm_stat_account(mm: number, flags: number, npages: number): void {
   mm_set(mm, MM_TOTAL_VM, mm_get(mm, MM_TOTAL_VM) + npages);
   if ((flags & (VM_EXEC | VM_WRITE | VM_SHARED)) === VM_EXEC) mm_set(mm, MM_EXEC_VM, mm_get(mm, MM_EXEC_VM) + npages);
   else if (flags & VM_STACK) mm_set(mm, MM_STACK_VM, mm_get(mm, MM_STACK_VM) + npages);
@@ -121,23 +122,18 @@ function do_vmi_align_munmap(vmi: VmaIterator, vma: number, mm: number, start: n
   // Point of no return
   mm_set(mm, MM_LOCKED_VM, mm_get(mm, MM_LOCKED_VM) - locked_vm);
   mm_add_map_count(mm, -count);
+  // 6.5+ (e4bd84c069f2) always downgrades when asked; before, not next to a stack.
+  if (unlock) mmap_write_downgrade(mm);
+  // unmap_region's prev and next: leave the iterator where Linux leaves it
   vma_iter_prev_range(vmi);
-  next = vma_next(vmi);
-  if (next) vma_iter_prev_range(vmi);
-  // Do not downgrade mmap_lock next to a stack: it can grow under the read lock.
-  let downgraded = false;
-  if (unlock && !(next && vm_flags(next) & VM_GROWSDOWN)) {
-    mmap_write_downgrade(mm);
-    downgraded = true;
-  }
+  if (vma_next(vmi)) vma_iter_prev_range(vmi);
   // mm/mmap.c unmap_region + remove_mt: no page tables to free; account and free the VMAs
   mas_set(mas_detach, 0);
   for (let v = mas_find(mas_detach, ULONG_MAX); v; v = mas_find(mas_detach, ULONG_MAX)) {
     vm_stat_account(mm, vm_flags(v), -vma_pages(v));
     remove_vma(v);
   }
-  if (downgraded) mmap_read_unlock(mm);
-  else if (unlock) mmap_write_unlock(mm);
+  if (unlock) mmap_read_unlock(mm);
   __mt_destroy(mt_detach);
   return 0;
 }
@@ -255,7 +251,10 @@ function mmap_region(mm: number, file: number, addr: number, len: number, flags:
     } else if (prev) {
       vma_iter_next_range(vmi);
     }
-    if (vma && !vma_expand(vmi, vma, merge_start, merge_end, vm_pgoff_new, next)) expanded = true;
+    if (vma && !vma_expand(vmi, vma, merge_start, merge_end, vm_pgoff_new, next)) {
+      expanded = true;
+      this_cpu_inc(c_vma_merge);
+    }
     else if (vma === prev) vma_iter_set(vmi, addr);
   }
   if (!expanded) {
@@ -336,7 +335,7 @@ function do_brk_flags(vmi: VmaIterator, vma: number, addr: number, len: number, 
     set_vm_end(vma, addr + len);
     set_vm_flags(vma, vm_flags(vma) | VM_SOFTDIRTY);
     vma_iter_store(vmi, vma);
-    count_vma_expand();
+    count_brk_merge();
   } else {
     if (vma) vma_iter_next_range(vmi);
     vma = vm_area_alloc(mm);

@@ -10,10 +10,10 @@ import { call_rcu } from '../kernel/rcu.ts';
 import {
   MaState, ULONG_MAX, __mas_set_range, mas_destroy, mas_empty_area_rev, mas_error, mas_expected_entries, mas_find,
   mas_is_err, mas_next_range, mas_preallocate, mas_prev, mas_prev_range, mas_reset, mas_set, mas_store, mas_store_gfp,
-  mas_store_prealloc,
+  mas_store_prealloc, mtree_load,
 } from '../lib/maple_tree.ts';
 import {
-  PAGE_SIZE, VMA_AVC_HEAD, VMA_MM, VMA_RCU, VM_AREA_STRUCT_SIZE, VM_SOFTDIRTY, mm_add_map_count, mm_mt, set_vm_end,
+  PAGE_SIZE, VMA_AVC_HEAD, VMA_MM, VMA_RCU, VM_AREA_STRUCT_SIZE, VM_SOFTDIRTY, VM_SPECIAL, mm_add_map_count, mm_mt, set_vm_end,
   set_vm_pgoff, set_vm_start, vm_end, vm_flags, vm_pgoff, vm_start, vma_anon_vma, vma_file, vma_mm, vma_pages,
 } from './mm_types.ts';
 import { anon_vma_chain_singular, anon_vma_clone, unlink_anon_vmas } from './rmap.ts';
@@ -177,6 +177,11 @@ export function find_vma(mm: number, addr: number): number {
   return mas_find(lookup_vmi.init(mm, addr).mas, ULONG_MAX);
 }
 
+// include/linux/mm.h vma_lookup: the VMA containing addr
+export function vma_lookup(mm: number, addr: number): number {
+  return mtree_load(mm_mt(mm), addr);
+}
+
 // mm/mmap.c find_vma_intersection: the first VMA intersecting [start, end)
 export function find_vma_intersection(mm: number, start: number, end: number): number {
   return mas_find(lookup_vmi.init(mm, start).mas, end - 1);
@@ -229,16 +234,17 @@ export function remove_vma(vma: number): void {
   vm_area_free(vma);
 }
 
-// mm/mmap.c vma_complete: store an inserted VMA, free a removed one (struct vma_prepare's
-// insert and remove, passed as they are)
-export function vma_complete(insert: number, remove: number, vmi: VmaIterator, mm: number): void {
+// mm/mmap.c vma_complete: store an inserted VMA, free the removed ones (struct vma_prepare's
+// insert, remove and remove2, passed as they are)
+export function vma_complete(insert: number, remove: number, remove2: number, vmi: VmaIterator, mm: number): void {
   if (insert) {
     vma_iter_store(vmi, insert);
     mm_add_map_count(mm, 1);
   }
-  if (remove) {
+  for (const gone of [remove, remove2]) {
+    if (!gone) continue;
     mm_add_map_count(mm, -1);
-    remove_vma(remove);
+    remove_vma(gone);
   }
 }
 
@@ -265,7 +271,7 @@ export function __split_vma(vmi: VmaIterator, vma: number, addr: number, new_bel
     set_vm_end(vma, addr);
   }
   // vma_complete stores the new VMA
-  vma_complete(nw, 0, vmi, vma_mm(vma));
+  vma_complete(nw, 0, 0, vmi, vma_mm(vma));
   this_cpu_inc(c_vma_split);
   if (new_below) vma_next(vmi);
   return 0;
@@ -277,8 +283,7 @@ export function vma_expand(vmi: VmaIterator, vma: number, start: number, end: nu
   let remove = 0;
   if (next && next !== vma && end === vm_end(next)) {
     remove = next;
-    // mm/mmap.c dup_anon_vma: the expanded VMA takes next's anon_vma if it has none
-    if (vma_anon_vma(next) && !vma_anon_vma(vma)) anon_vma_clone(vma, next);
+    dup_anon_vma(vma, next);
   }
   vma_iter_config(vmi, start, end);
   if (vma_iter_prealloc(vmi, vma)) return -12;
@@ -286,12 +291,108 @@ export function vma_expand(vmi: VmaIterator, vma: number, start: number, end: nu
   set_vm_end(vma, end);
   set_vm_pgoff(vma, pgoff);
   vma_iter_store(vmi, vma);
-  vma_complete(0, remove, vmi, vma_mm(vma));
+  vma_complete(0, remove, 0, vmi, vma_mm(vma));
   this_cpu_inc(c_vma_expand);
   return 0;
 }
 
-/** Count an expansion that happened in place (do_brk_flags grows its VMA without vma_expand). */
-export function count_vma_expand(): void {
+/** do_brk_flags grew its VMA in place, merging the new range into it (without vma_expand). */
+export function count_brk_merge(): void {
   this_cpu_inc(c_vma_expand);
+  this_cpu_inc(c_vma_merge);
+}
+
+// mm/mmap.c dup_anon_vma: a VMA taking over src's range takes its anon_vma if it has none
+function dup_anon_vma(dst: number, src: number): void {
+  if (vma_anon_vma(src) && !vma_anon_vma(dst)) anon_vma_clone(dst, src);
+}
+
+// mm/mmap.c split_vma (the map_count limit is not modeled)
+export function split_vma(vmi: VmaIterator, vma: number, addr: number, new_below: boolean): number {
+  return __split_vma(vmi, vma, addr, new_below);
+}
+
+// mm/mmap.c vma_merge (6.7): give [addr, end) with vm_flags to prev and/or next instead of a
+// VMA of its own. curr is the VMA [addr, end) lies in (mprotect, madvise...), or none (a new
+// range). Cases as in Linux's comment: 1-4 without curr, 5-8 with it. Returns the VMA that now
+// covers [addr, end), or 0 when nothing could merge.
+export function vma_merge(vmi: VmaIterator, mm: number, prev: number, addr: number, end: number, flags: number, anon_vma: number, file: number, pgoff: number): number {
+  if (flags & VM_SPECIAL) return 0;
+  const pglen = (end - addr) / PAGE_SIZE;
+  // Does the input range span an existing VMA? (cases 5 - 8)
+  const curr = find_vma_intersection(mm, prev ? vm_end(prev) : 0, end);
+  const next = !curr || end === vm_end(curr) ? vma_lookup(mm, end) : 0;
+  let vma_start = addr;
+  let vma_end = end;
+  let vma_pgoff = 0;
+  let merge_prev = false;
+  if (prev) {
+    vma_start = vm_start(prev);
+    vma_pgoff = vm_pgoff(prev);
+    if (addr === vm_end(prev) && can_vma_merge_after(prev, flags, anon_vma, file, pgoff)) {
+      merge_prev = true;
+      vma_prev(vmi);
+    }
+  }
+  const merge_next = next !== 0 && can_vma_merge_before(next, flags, anon_vma, file, pgoff + pglen);
+  if (!merge_prev && !merge_next) return 0;
+  let res = prev;
+  let vma = prev;
+  let remove = 0;
+  let remove2 = 0;
+  let adjust = 0;
+  let adj_start = 0;
+  if (merge_prev && merge_next && is_mergeable_anon_vma(vma_anon_vma(prev), vma_anon_vma(next), 0)) {
+    remove = next; // case 1
+    vma_end = vm_end(next);
+    dup_anon_vma(prev, next);
+    if (curr) {
+      remove = curr; // case 6
+      remove2 = next;
+      if (!vma_anon_vma(next)) dup_anon_vma(prev, curr);
+    }
+  } else if (merge_prev) {
+    if (curr) {
+      if (end === vm_end(curr)) remove = curr; // case 7
+      else {
+        adjust = curr; // case 5
+        adj_start = end - vm_start(curr);
+      }
+      dup_anon_vma(prev, curr);
+    }
+  } else {
+    res = next;
+    if (prev && addr < vm_end(prev)) {
+      vma_end = addr; // case 4
+      adjust = next;
+      adj_start = -(vm_end(prev) - addr);
+      dup_anon_vma(next, prev);
+    } else {
+      vma = next; // case 3
+      vma_start = addr;
+      vma_end = vm_end(next);
+      vma_pgoff = vm_pgoff(next) - pglen;
+      if (curr) {
+        vma_pgoff = vm_pgoff(curr); // case 8
+        remove = curr;
+        dup_anon_vma(next, curr);
+      }
+    }
+  }
+  const vma_expanded = vma_start < vm_start(vma) || vma_end > vm_end(vma);
+  if (vma_expanded) vma_iter_config(vmi, vma_start, vma_end);
+  else vma_iter_config(vmi, vm_start(adjust) + adj_start, vm_end(adjust));
+  if (vma_iter_prealloc(vmi, vma)) return 0;
+  set_vm_start(vma, vma_start);
+  set_vm_end(vma, vma_end);
+  set_vm_pgoff(vma, vma_pgoff);
+  if (vma_expanded) vma_iter_store(vmi, vma);
+  if (adj_start) {
+    set_vm_start(adjust, vm_start(adjust) + adj_start);
+    set_vm_pgoff(adjust, vm_pgoff(adjust) + adj_start / PAGE_SIZE);
+    if (adj_start < 0) vma_iter_store(vmi, next);
+  }
+  vma_complete(0, remove, remove2, vmi, mm);
+  this_cpu_inc(c_vma_merge);
+  return res;
 }
