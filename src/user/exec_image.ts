@@ -7,7 +7,7 @@
 // copies: the layout is what brk2's speed depends on.
 
 import { Prng } from '../lib/prng.ts';
-import { exec_elf, image_pages, type ElfImage } from '../kernel/fs/exec.ts';
+import { VDSO_6_7, exec_elf, image_pages, type ElfImage } from '../kernel/fs/exec.ts';
 import { MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_SHARED, PROT_EXEC, PROT_NONE, PROT_READ, PROT_WRITE } from '../kernel/mm/mmap.ts';
 import { PAGE_SIZE, STACK_TOP } from '../kernel/mm/mm_types.ts';
 import { mmap, munmap, sbrk, write_fault } from './libc.ts';
@@ -154,7 +154,7 @@ export interface ParentImage {
 export function build_parent_image(recipe: ExecRecipe): ParentImage {
   const program = elf(recipe.program);
   const ldso = elf(recipe.ldso);
-  const { load_bias } = exec_elf(program, ldso, { stack_pages: recipe.stack_pages, brk_gap_pages: recipe.brk_gap_pages });
+  const { load_bias } = exec_elf(program, ldso, { stack_pages: recipe.stack_pages, brk_gap_pages: recipe.brk_gap_pages, vdso: VDSO_6_7 });
   write_fault(STACK_TOP - PAGE_SIZE);
   const data = program.segments[program.segments.length - 1];
   write_fault(load_bias + data.offset * PAGE_SIZE);

@@ -38,12 +38,39 @@ export interface ElfImage {
   segments: ElfSegment[];
 }
 
+/** A special mapping of the vDSO (`[vvar]`, `[vdso]`, ...), in address order. */
+export interface VdsoMapping {
+  /** The special mapping's identity (a VMA's vm_file id; fs/proc shows its name). */
+  file: number;
+  pages: number;
+  /** The vDSO's code (installed first), as opposed to its data pages. */
+  text: boolean;
+}
+
 export interface ExecLayout {
   /** Pages of the initial stack VMA (arguments, environment, auxv, and what the stack expansion gives). */
   stack_pages: number;
   /** Pages between the end of the bss and the start of the heap (0 with brk randomisation off). */
   brk_gap_pages: number;
+  vdso: readonly VdsoMapping[];
+  /**
+   * Where ASLR put things, when it was on: the program's load address, the top of the mmap area
+   * and the top of the stack. Without them, the places of `setarch -R`.
+   */
+  load_bias?: number;
+  mmap_base?: number;
+  stack_top?: number;
 }
+
+export const VVAR_FILE = 0x7fff0001;
+export const VDSO_FILE = 0x7fff0002;
+export const VVAR_VCLOCK_FILE = 0x7fff0003;
+
+/** Linux 6.7's x86-64 vDSO: 4 pages of vvar (vvar, pvclock, hvclock, timens), 2 of code. */
+export const VDSO_6_7: readonly VdsoMapping[] = [
+  { file: VVAR_FILE, pages: 4, text: false },
+  { file: VDSO_FILE, pages: 2, text: true },
+];
 
 /** The number of pages a whole image spans. */
 export function image_pages(img: ElfImage): number {
@@ -74,37 +101,36 @@ export function load_image(mm: number, img: ElfImage, base: number): number {
   return load_addr;
 }
 
-// fs/exec.c __bprm_mm_init + setup_arg_pages: the stack VMA, growing down from STACK_TOP
-function setup_arg_pages(mm: number, pages: number): void {
+// fs/exec.c __bprm_mm_init + setup_arg_pages: the stack VMA, growing down from its top
+function setup_arg_pages(mm: number, pages: number, top: number): void {
   const vma = vm_area_alloc(mm);
-  set_vm_start(vma, STACK_TOP - pages * PAGE_SIZE);
-  set_vm_end(vma, STACK_TOP);
-  set_vm_pgoff(vma, (STACK_TOP - pages * PAGE_SIZE) / PAGE_SIZE);
+  set_vm_start(vma, top - pages * PAGE_SIZE);
+  set_vm_end(vma, top);
+  set_vm_pgoff(vma, (top - pages * PAGE_SIZE) / PAGE_SIZE);
   set_vm_flags(vma, VM_STACK_FLAGS);
   if (insert_vm_struct(mm, vma)) throw new Error('exec: cannot map the stack');
-  mm_set(mm, MM_START_STACK, STACK_TOP - PAGE_SIZE);
+  mm_set(mm, MM_START_STACK, top - PAGE_SIZE);
 }
 
-const VVAR_FILE = 0x7fff0001;
-const VDSO_FILE = 0x7fff0002;
-const VVAR_PAGES = 4;
-const VDSO_PAGES = 2;
-
-// arch/x86/entry/vdso/vma.c map_vdso: [vvar] and [vdso], special mappings placed top-down
-function map_vdso(mm: number): void {
-  const addr = get_unmapped_area(mm, 0, (VVAR_PAGES + VDSO_PAGES) * PAGE_SIZE, 0);
+// arch/x86/entry/vdso/vma.c map_vdso: the vDSO's special mappings, placed top-down as one
+// block; the code is installed first (_install_special_mapping), then the data pages
+function map_vdso(mm: number, vdso: readonly VdsoMapping[]): void {
+  const total = vdso.reduce((n, m) => n + m.pages, 0) * PAGE_SIZE;
+  const addr = get_unmapped_area(mm, 0, total, 0);
   if (addr < 0) throw new Error('exec: no room for the vDSO');
   const special = VM_DONTEXPAND | VM_SOFTDIRTY;
-  const maps: Array<[number, number, number, number]> = [
-    [addr, VVAR_PAGES, VM_READ | VM_MAYREAD | VM_IO | VM_PFNMAP | special, VVAR_FILE],
-    [addr + VVAR_PAGES * PAGE_SIZE, VDSO_PAGES, VM_READ | VM_EXEC | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC | special, VDSO_FILE],
-  ];
-  for (const [start, pages, flags, file] of maps) {
+  let start = addr;
+  const placed = vdso.map((m) => {
+    const at = start;
+    start += m.pages * PAGE_SIZE;
+    return { m, at };
+  });
+  for (const { m, at } of [...placed.filter((p) => p.m.text), ...placed.filter((p) => !p.m.text)]) {
     const vma = vm_area_alloc(mm);
-    set_vm_start(vma, start);
-    set_vm_end(vma, start + pages * PAGE_SIZE);
-    set_vm_flags(vma, flags);
-    mem32[(vma >> 2) + VMA_FILE] = file;
+    set_vm_start(vma, at);
+    set_vm_end(vma, at + m.pages * PAGE_SIZE);
+    set_vm_flags(vma, (m.text ? VM_READ | VM_EXEC | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC : VM_READ | VM_MAYREAD | VM_IO | VM_PFNMAP) | special);
+    mem32[(vma >> 2) + VMA_FILE] = m.file;
     if (insert_vm_struct(mm, vma)) throw new Error('exec: cannot map the vDSO');
   }
 }
@@ -113,12 +139,13 @@ function map_vdso(mm: number): void {
 export interface ExecResult {
   mm: number;
   load_bias: number;
+  /** 0 for a static program. */
   interp_base: number;
 }
 
 // fs/binfmt_elf.c load_elf_binary (after exec_mmap gave current a new mm): map the program and
 // its interpreter, set up the heap's start, map the vDSO
-export function exec_elf(program: ElfImage, interp: ElfImage, layout: ExecLayout): ExecResult {
+export function exec_elf(program: ElfImage, interp: ElfImage | null, layout: ExecLayout): ExecResult {
   // fs/exec.c exec_mmap: the task leaves its old address space for a new one
   const task = get_current();
   const old_mm = mem32[(task >> 2) + T_MM];
@@ -127,11 +154,11 @@ export function exec_elf(program: ElfImage, interp: ElfImage, layout: ExecLayout
   if (old_mm) mmput(old_mm);
   // arch/x86/mm/mmap.c mmap_base: an 8 MiB stack rlimit plus the guard gap, at least 128 MiB
   const gap = Math.max(128 << 20, (8 << 20) + STACK_GUARD_GAP);
-  mm_set(mm, MM_MMAP_BASE, Math.floor((TASK_SIZE - gap) / PAGE_SIZE) * PAGE_SIZE);
+  mm_set(mm, MM_MMAP_BASE, layout.mmap_base ?? Math.floor((TASK_SIZE - gap) / PAGE_SIZE) * PAGE_SIZE);
   mmap_write_lock(mm);
   try {
-    setup_arg_pages(mm, layout.stack_pages);
-    const load_bias = load_image(mm, program, ELF_ET_DYN_BASE);
+    setup_arg_pages(mm, layout.stack_pages, layout.stack_top ?? STACK_TOP);
+    const load_bias = load_image(mm, program, layout.load_bias ?? ELF_ET_DYN_BASE);
     const exec_seg = program.segments.find((s) => s.prot & PROT_EXEC) ?? program.segments[0];
     const data_seg = program.segments.find((s) => s.prot & PROT_WRITE) ?? program.segments[program.segments.length - 1];
     mm_set(mm, MM_START_CODE, load_bias + exec_seg.offset * PAGE_SIZE);
@@ -141,8 +168,8 @@ export function exec_elf(program: ElfImage, interp: ElfImage, layout: ExecLayout
     const start_brk = load_bias + (image_pages(program) + layout.brk_gap_pages) * PAGE_SIZE;
     mm_set(mm, MM_START_BRK, start_brk);
     mm_set(mm, MM_BRK, start_brk);
-    const interp_base = load_image(mm, interp, 0);
-    map_vdso(mm);
+    const interp_base = interp ? load_image(mm, interp, 0) : 0;
+    map_vdso(mm, layout.vdso);
     return { mm, load_bias, interp_base };
   } finally {
     mmap_write_unlock(mm);
