@@ -9,6 +9,7 @@
 
 import { parseArgs } from 'node:util';
 import { availableParallelism } from 'node:os';
+import { DEFAULT_MAPS, maps_layout } from '../src/runner/layout.ts';
 import { resolve_config } from '../src/kernel/config.ts';
 import { worker_build } from '../src/runner/build.ts';
 import { TaskPool } from '../src/runner/pool.ts';
@@ -31,6 +32,7 @@ const entry = find_workload('getppid1');
 const workload = await load_workload(entry.file);
 const build = await worker_build([entry.file]);
 const pool = new TaskPool(build.worker);
+const layout = maps_layout(DEFAULT_MAPS);
 const spec = (nr_tasks: number): PointSpec => ({
   workload,
   workload_built: build.built(entry.file),
@@ -40,6 +42,7 @@ const spec = (nr_tasks: number): PointSpec => ({
   nr_cpus: Math.max(2, availableParallelism()),
   mem_mb: 256,
   config: resolve_config(),
+  layout,
   warmup,
   samples,
   interval_s: 1,

@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { DEFAULT_MAPS, maps_layout } from '../src/runner/layout.ts';
 import { resolve_config } from '../src/kernel/config.ts';
 import { worker_build } from '../src/runner/build.ts';
 import { TaskPool } from '../src/runner/pool.ts';
@@ -88,12 +89,13 @@ const workload = await load_workload(entry.file);
 const build = await worker_build([entry.file]);
 const pool = new TaskPool(build.worker);
 const config = resolve_config();
+const layout = maps_layout(DEFAULT_MAPS);
 
 const ratios: number[] = [];
 for (let r = 0; r < Number(values.rounds); r++) {
   const host = Number(spawnSync(bin, [String(warmup), String(duration)], { encoding: 'utf8' }).stdout.trim());
   const p = await run_point(
-    { workload, workload_built: build.built(entry.file), params: {}, mode: 'process', nr_tasks: 1, nr_cpus: Math.max(1, availableParallelism()), mem_mb: 256, config, warmup, samples: duration, interval_s: 1, seed: 1 },
+    { workload, workload_built: build.built(entry.file), params: {}, mode: 'process', nr_tasks: 1, nr_cpus: Math.max(1, availableParallelism()), mem_mb: 256, config, layout, warmup, samples: duration, interval_s: 1, seed: 1 },
     pool,
     { log: () => {} },
     { stopped: false },

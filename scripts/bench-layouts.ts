@@ -1,15 +1,17 @@
-// npm run bench:layouts — how often a parent's layout makes brk2's loop slow in the forked child.
+// npm run bench:layouts — how a parent's layout decides brk2's loop in the forked child.
 //
-// For each of --count seeded random parent recipes (random_recipe: libraries, mappings, heap
-// steps and sizes all drawn), fork a child under each dup_mmap strategy and run brk2's loop; the
-// layout is "slow" for a strategy when the loop takes a spanning store or a split every pass.
-// Deterministic: the same --count and --first give the same table.
+// First the shipped capture (will-it-scale's own brk2 parent), replayed as the process built it
+// and, for comparison, with every line mapped in descending and in ascending address order: the
+// per-loop maple store classes and node counts under each dup_mmap strategy. Then --count seeded
+// random parent recipes (random_recipe: libraries, mappings, heap steps and sizes all drawn): the
+// share whose loop is "slow" (a spanning store or a split every pass) under each strategy.
+// Deterministic: the same --count and --first give the same output.
 
 import { parseArgs } from 'node:util';
 import { resolve_config } from '../src/kernel/config.ts';
 import { probe_workload } from '../src/runner/probe.ts';
 import { random_recipe } from '../src/user/exec_image.ts';
-import { recipe_of } from '../src/runner/point.ts';
+import { DEFAULT_MAPS, maps_layout, synthetic_layout, type ParentLayout } from '../src/runner/layout.ts';
 import type { ThroughputWorkload } from '../src/runner/workload.ts';
 import brk2 from '../workloads/brk2.ts';
 
@@ -17,27 +19,44 @@ const { values } = parseArgs({ options: { count: { type: 'string', default: '300
 const count = Number(values.count);
 const first = Number(values.first);
 const LOOPS = 50;
+const STORES = ['exact', 'append', 'slot', 'node', 'bnode', 'split', 'spanning', 'rebalance', 'root'];
 
 interface Cycle {
   slow: boolean;
   nodes: number;
+  stores: string;
 }
 
-function cycle(preset: string, seed: number | null): Cycle {
-  const config = resolve_config(preset);
-  const recipe = seed === null ? recipe_of(config, 1) : random_recipe(seed);
-  const r = probe_workload(config, recipe, brk2 as ThroughputWorkload, 8, 2 * LOOPS);
+function cycle(preset: string, layout: ParentLayout): Cycle {
+  const r = probe_workload(resolve_config(preset), layout, brk2 as ThroughputWorkload, 8, 2 * LOOPS);
   const per_loop = (k: string) => (r.per_op.get(`sim.maple.${k}`) ?? 0) * 2;
-  return { slow: per_loop('store_spanning') >= 1 || per_loop('store_split') >= 1, nodes: per_loop('nodes_allocated') };
+  const stores = STORES.filter((s) => per_loop(`store_${s}`)).map((s) => `${per_loop(`store_${s}`)} ${s}`).join(' + ');
+  return { slow: per_loop('store_spanning') >= 1 || per_loop('store_split') >= 1, nodes: per_loop('nodes_allocated'), stores };
 }
+
+function describe(c: Cycle): string {
+  return `${c.slow ? 'slow' : 'fast'}: ${c.stores}, ${c.nodes} nodes allocated per loop`;
+}
+
+const t0 = performance.now();
+console.log(`${DEFAULT_MAPS.slice(DEFAULT_MAPS.lastIndexOf('/') + 1)}, brk2 loop in the forked child:`);
+for (const order of ['process', 'descending', 'ascending'] as const) {
+  const layout = maps_layout(DEFAULT_MAPS, order);
+  const how = order === 'process' ? 'replayed as the process built it' : `every line MAP_FIXED in ${order} order`;
+  console.log(`  ${how}:`);
+  console.log(`    bulk_store (v6.7): ${describe(cycle('v6.7', layout))}`);
+  console.log(`    mt_dup (v6.8):     ${describe(cycle('v6.8', layout))}`);
+}
+const synthetic = synthetic_layout('synthetic', 1);
+console.log(`  ${synthetic.name} (--seed 1): bulk_store ${describe(cycle('v6.7', synthetic))}; mt_dup ${describe(cycle('v6.8', synthetic))}`);
 
 const classes = { both: 0, bulk_only: 0, dup_only: 0, neither: 0 };
 let bulk_nodes = 0;
 let dup_nodes = 0;
-const t0 = performance.now();
 for (let seed = first; seed < first + count; seed++) {
-  const bulk = cycle('v6.7', seed);
-  const dup = cycle('v6.8', seed);
+  const layout: ParentLayout = { kind: 'synthetic', name: `random:${seed}`, recipe: random_recipe(seed) };
+  const bulk = cycle('v6.7', layout);
+  const dup = cycle('v6.8', layout);
   bulk_nodes += bulk.nodes;
   dup_nodes += dup.nodes;
   if (bulk.slow && dup.slow) classes.both++;
@@ -53,8 +72,5 @@ console.log(`  slow under bulk_store (v6.7): ${bulk_slow} (${pct(bulk_slow)})`);
 console.log(`  slow under mt_dup (v6.8):     ${dup_slow} (${pct(dup_slow)})`);
 console.log(`  slow under both ${classes.both}, bulk_store only ${classes.bulk_only}, mt_dup only ${classes.dup_only}, neither ${classes.neither}`);
 console.log(`  maple nodes allocated per loop, mean: bulk_store ${(bulk_nodes / count).toFixed(2)}, mt_dup ${(dup_nodes / count).toFixed(2)}`);
-const def_bulk = cycle('v6.7', null);
-const def_dup = cycle('v6.8', null);
-console.log(`default recipe: bulk_store ${def_bulk.slow ? 'slow' : 'fast'} (${def_bulk.nodes} nodes/loop), mt_dup ${def_dup.slow ? 'slow' : 'fast'} (${def_dup.nodes} nodes/loop)`);
 console.log(`(${((performance.now() - t0) / 1000).toFixed(1)} s)`);
 console.log(`slow share bulk_store/mt_dup ${dup_slow ? (bulk_slow / dup_slow).toFixed(2) : 'inf'}`);

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { cpus, availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { ResolvedConfig } from '../kernel/config.ts';
+import type { LayoutRecord } from '../runner/layout.ts';
 
 export interface ProjectCommit {
   /** Twelve hex digits, with `-dirty` when the work tree has changes; `nogit` outside git. */
@@ -43,6 +44,8 @@ export interface Manifest {
   warmup: number;
   interval_s: number;
   seed: number;
+  /** The parent process's address space: a replayed capture (with its digest) or the synthetic recipe. */
+  layout: LayoutRecord;
   kernel: { preset: string; id: string; hash: string; overrides: ResolvedConfig['overrides']; knobs: ResolvedConfig['knobs'] };
   /** Metrics that are exact (same value for the same seed): compared without a statistical test. */
   exact_metrics: string[];

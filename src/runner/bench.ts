@@ -15,6 +15,7 @@ import { run_sweep } from './run.ts';
 import type { StopSignal } from './point.ts';
 import { UsageError, type BenchOptions } from './options.ts';
 import { exact_metrics, resolve_params } from './workload.ts';
+import { check_layout, layout_path_param, layout_record } from './layout.ts';
 
 export interface BenchIO {
   /** Standard output (results, unless --json). */
@@ -79,6 +80,7 @@ export async function bench(o: BenchOptions, io: BenchIO, signal: StopSignal): P
   }
   const root = resolve(o.results);
   check_writable(root);
+  check_layout(o.layout);
 
   const human = !o.quiet;
   const say = (line: string) => (o.json ? io.err(`${line}\n`) : io.out(`${line}\n`));
@@ -95,6 +97,9 @@ export async function bench(o: BenchOptions, io: BenchIO, signal: StopSignal): P
   const path_params: Array<[string, string | number | boolean]> = Object.entries(o.params).sort(([a], [b]) => a.localeCompare(b)).map(([k]) => [k, params[k]]);
   // A machine other than the host's size is another machine: keep its runs in their own group.
   if (o.nr_cpus !== availableParallelism()) path_params.push(['cpus', o.nr_cpus]);
+  // So is another parent: a layout other than the shipped capture.
+  const layout_param = layout_path_param(o.layout);
+  if (layout_param) path_params.push(['layout', layout_param]);
   const group = group_dir(root, { workload: entry.name, mode: o.mode, tasks: o.tasks_spec, params: path_params, kernel_id: o.config.id, commit: commit.id });
 
   const run_dirs: string[] = [];
@@ -123,6 +128,7 @@ export async function bench(o: BenchOptions, io: BenchIO, signal: StopSignal): P
           nr_cpus: o.nr_cpus,
           mem_mb: o.mem_mb,
           config: o.config,
+          layout: o.layout,
           warmup: o.warmup,
           samples: o.samples,
           interval_s: o.interval_s,
@@ -151,6 +157,7 @@ export async function bench(o: BenchOptions, io: BenchIO, signal: StopSignal): P
         warmup: o.warmup,
         interval_s: o.interval_s,
         seed: o.seed,
+        layout: layout_record(o.layout),
         kernel: { preset: o.config.preset, id: o.config.id, hash: o.config.hash, overrides: o.config.overrides, knobs: o.config.knobs },
         exact_metrics: exact_metrics(workload, Object.keys(result.stats)),
         commit,

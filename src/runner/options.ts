@@ -7,6 +7,7 @@ import { availableParallelism } from 'node:os';
 import { ConfigError, DEFAULT_PRESET, resolve_config, type ResolvedConfig } from '../kernel/config.ts';
 import { MAX_CPUS, MAX_MEM_MB, MIN_MEM_MB } from '../machine/machine.ts';
 import type { Mode } from './workload.ts';
+import { DEFAULT_MAPS, maps_layout, synthetic_layout, type ParentLayout } from './layout.ts';
 
 export { UsageError };
 
@@ -17,7 +18,7 @@ Runs a will-it-scale style workload on the simulated machine and stores the resu
   --mode process|thread|both   tasks as forked processes, threads of one process, or both (both)
   --tasks LIST                 task counts, e.g. 1,2,100% (percent of --cpus) (1,100%)
   --duration S                 measured seconds per point (5)
-  --warmup N                   samples printed but not counted (5)
+  --warmup N                   samples printed but not counted (6, as will-it-scale's main.c)
   --interval S                 seconds between samples (1)
   --runs N                     runs to append to the result group (1)
   --kernel PRESET              kernel preset, e.g. v6.7 (${DEFAULT_PRESET})
@@ -25,6 +26,10 @@ Runs a will-it-scale style workload on the simulated machine and stores the resu
   --param KEY=VALUE            set a workload parameter; repeatable
   --cpus N                     simulated CPUs (host's ${availableParallelism()})
   --mem MIB                    simulated memory in MiB (256)
+  --maps FILE                  the parent's address space: replay this /proc/PID/maps
+                               (default: will-it-scale's brk2 parent, layouts/)
+  --layout synthetic[:k=N,..]  the parent from the synthetic recipe instead
+                               (libs, anon_maps, heap_grows, brk_gap_pages)
   --seed N                     seed for every random choice (1)
   --label TEXT                 label stored in the manifest, for compare
   --results DIR                result root ($SCALELAB_RESULTS or ./results)
@@ -48,6 +53,7 @@ export interface BenchOptions {
   config: ResolvedConfig;
   nr_cpus: number;
   mem_mb: number;
+  layout: ParentLayout;
   seed: number;
   label: string | null;
   results: string;
@@ -105,7 +111,7 @@ export function parse_tasks(spec: string, nr_cpus: number): number[] {
   return [...out].sort((a, b) => a - b);
 }
 
-const VALUE_FLAGS = new Set(['--mode', '--tasks', '--duration', '--warmup', '--interval', '--runs', '--kernel', '--set', '--param', '--cpus', '--mem', '--seed', '--label', '--results']);
+const VALUE_FLAGS = new Set(['--mode', '--tasks', '--duration', '--warmup', '--interval', '--runs', '--kernel', '--set', '--param', '--cpus', '--mem', '--maps', '--layout', '--seed', '--label', '--results']);
 
 /** `--runs -1` is a negative number, not a flag: hand it to parseArgs as `--runs=-1`. */
 function join_negative_values(argv: readonly string[]): string[] {
@@ -128,7 +134,7 @@ export function parse_bench_args(argv: readonly string[], env: NodeJS.ProcessEnv
         mode: { type: 'string', default: 'both' },
         tasks: { type: 'string', default: '1,100%' },
         duration: { type: 'string', default: '5' },
-        warmup: { type: 'string', default: '5' },
+        warmup: { type: 'string', default: '6' },
         interval: { type: 'string', default: '1' },
         runs: { type: 'string', default: '1' },
         kernel: { type: 'string', default: DEFAULT_PRESET },
@@ -136,6 +142,8 @@ export function parse_bench_args(argv: readonly string[], env: NodeJS.ProcessEnv
         param: { type: 'string', multiple: true, default: [] },
         cpus: { type: 'string' },
         mem: { type: 'string', default: '256' },
+        maps: { type: 'string' },
+        layout: { type: 'string' },
         seed: { type: 'string', default: '1' },
         label: { type: 'string' },
         results: { type: 'string' },
@@ -168,6 +176,9 @@ export function parse_bench_args(argv: readonly string[], env: NodeJS.ProcessEnv
     if (e instanceof ConfigError) throw new UsageError(e.message);
     throw e;
   }
+  const seed = int_flag('seed', v.seed as string, 0, 2 ** 32 - 1);
+  if (v.maps !== undefined && v.layout !== undefined) throw new UsageError('--maps and --layout: one parent layout at a time');
+  const layout = v.layout !== undefined ? synthetic_layout(v.layout, seed) : maps_layout(v.maps ?? DEFAULT_MAPS);
   const label = v.label ?? null;
   if (label !== null && label.trim() === '') throw new UsageError('--label: empty label');
   return {
@@ -186,7 +197,8 @@ export function parse_bench_args(argv: readonly string[], env: NodeJS.ProcessEnv
       config,
       nr_cpus,
       mem_mb: int_flag('mem', v.mem as string, MIN_MEM_MB, MAX_MEM_MB),
-      seed: int_flag('seed', v.seed as string, 0, 2 ** 32 - 1),
+      layout,
+      seed,
       label,
       results: result_root(v.results, env),
       params: key_values('param', v.param as string[]),

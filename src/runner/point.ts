@@ -3,10 +3,12 @@
 // the machine counted. will-it-scale main.c, with the machine in between.
 
 import { start_kernel } from '../kernel/init/main.ts';
-import { build_parent_image, default_recipe, type ExecRecipe } from '../user/exec_image.ts';
+import { build_parent, type ParentLayout } from './layout.ts';
 import { cpu_enter, cpu_exit, set_current } from '../machine/cpu.ts';
 import { snapshot_counters } from '../machine/counters.ts';
-import { CLONE_THREAD, CLONE_VM, kernel_clone } from '../kernel/kernel/fork.ts';
+import { CLONE_THREAD, CLONE_VM, kernel_clone, task_mm } from '../kernel/kernel/fork.ts';
+import { mt_validate, type MapleTreeShape } from '../kernel/lib/maple_tree.ts';
+import { mm_map_count, mm_mt } from '../kernel/mm/mm_types.ts';
 import { read_kernel_log } from '../kernel/kernel/printk/printk.ts';
 import type { ResolvedConfig } from '../kernel/config.ts';
 import { CTL_ABORT, CTL_GO, CTL_READY, CTL_STOP, CTL_STOPPED, new_control, new_slots, type TaskResult } from './control.ts';
@@ -30,14 +32,21 @@ export interface PointSpec {
   /** Samples counted. */
   samples: number;
   interval_s: number;
-  /** The parent process's address space (exec_image.ts); from the exec.* knobs and the seed by default. */
-  recipe?: ExecRecipe;
+  /** The parent process's address space. */
+  layout: ParentLayout;
   seed: number;
+}
+
+/** The parent process the tasks came from: its VMAs and the shape of its maple tree. */
+export interface ParentShape {
+  vmas: number;
+  tree: MapleTreeShape;
 }
 
 export interface PointResult {
   mode: Mode;
   nr_tasks: number;
+  parent: ParentShape;
   samples: Sample[];
   /** Operations per second over the measured samples (will-it-scale's `average:`). */
   average: number;
@@ -104,15 +113,6 @@ function with_timeout<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
   return Promise.race([p.finally(() => clearTimeout(timer)), new Promise<'timeout'>((r) => { timer = setTimeout(() => r('timeout'), ms); })]);
 }
 
-/** The default parent recipe for a kernel configuration and seed. */
-export function recipe_of(config: ResolvedConfig, seed: number): ExecRecipe {
-  const k = config.knobs;
-  return default_recipe(
-    { libs: k['exec.libs'] as number, anon_maps: k['exec.anon_maps'] as number, heap_grows: k['exec.heap_grows'] as number, brk_gap_pages: k['exec.brk_gap_pages'] as number },
-    seed,
-  );
-}
-
 export async function run_point(spec: PointSpec, pool: TaskPool, hooks: PointHooks, signal: StopSignal): Promise<PointResult> {
   const t_start = performance.now();
   const { nr_tasks, mode } = spec;
@@ -123,8 +123,10 @@ export async function run_point(spec: PointSpec, pool: TaskPool, hooks: PointHoo
   const kernel = start_kernel({ nr_cpus: spec.nr_cpus, mem_mb: spec.mem_mb, config: spec.config });
   const parent = kernel_clone(0);
   set_current(parent);
-  build_parent_image(spec.recipe ?? recipe_of(spec.config, spec.seed));
+  build_parent(spec.layout);
   spec.workload.prepare?.(parent_ctx);
+  const parent_mm = task_mm(parent);
+  const parent_shape: ParentShape = { vmas: mm_map_count(parent_mm), tree: mt_validate(mm_mt(parent_mm)) };
   const flags = mode === 'thread' ? CLONE_VM | CLONE_THREAD : 0;
   const tasks = Array.from({ length: nr_tasks }, () => kernel_clone(flags));
   cpu_exit();
@@ -229,6 +231,7 @@ export async function run_point(spec: PointSpec, pool: TaskPool, hooks: PointHoo
   return {
     mode,
     nr_tasks,
+    parent: parent_shape,
     samples,
     average: failed ? 0 : measured_average(samples, spec.warmup, spec.interval_s),
     idle,

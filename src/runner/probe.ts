@@ -12,7 +12,7 @@ import { cpu_exit, set_current } from '../machine/cpu.ts';
 import { snapshot_counters } from '../machine/counters.ts';
 import { mt_validate, type MapleTreeShape } from '../kernel/lib/maple_tree.ts';
 import { mm_mt } from '../kernel/mm/mm_types.ts';
-import { build_parent_image, type ExecRecipe } from '../user/exec_image.ts';
+import { build_parent, type ParentLayout } from './layout.ts';
 import { Task, type Mode, type Params, type ThroughputWorkload } from './workload.ts';
 
 /** Modeled time of one operation on the probe's manual clock (about a brk call on the host). */
@@ -51,12 +51,12 @@ export interface ProbeResult {
   per_op: Map<string, number>;
 }
 
-/** Fork one child from a parent built by `recipe` and run `ops` operations of the workload after `warmup` ones. */
-export function probe_workload(config: ResolvedConfig, recipe: ExecRecipe, workload: ThroughputWorkload, warmup: number, ops: number, mode: Mode = 'process', params: Params = {}): ProbeResult {
+/** Fork one child from a parent with `layout` and run `ops` operations of the workload after `warmup` ones. */
+export function probe_workload(config: ResolvedConfig, layout: ParentLayout, workload: ThroughputWorkload, warmup: number, ops: number, mode: Mode = 'process', params: Params = {}): ProbeResult {
   start_kernel({ nr_cpus: 1, mem_mb: 128, config, clock: 'manual' });
   const parent = kernel_clone(0);
   set_current(parent);
-  build_parent_image(recipe);
+  build_parent(layout);
   workload.prepare?.({ nr_tasks: 1, mode, params });
   const parent_shape = mt_validate(mm_mt(task_mm(parent)));
   const child = kernel_clone(mode === 'thread' ? CLONE_VM | CLONE_THREAD : 0);
