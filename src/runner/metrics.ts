@@ -14,17 +14,23 @@ export interface CsvRow {
   linear: number;
 }
 
-export const CSV_HEADER = 'tasks,processes,processes_idle,threads,threads_idle,linear';
+/** runtest.py's first two lines, printed before any point runs. */
+export const CSV_HEAD = ['tasks,processes,processes_idle,threads,threads_idle,linear', '0,0,100,0,100,0'];
 
-/** runtest.py's rows: per task count, the process and thread averages and idle%; a mode not run is 0 ops, 0 idle (lkp's patched runtest.py). */
+/**
+ * runtest.py's rows: per task count, the process and thread averages and idle%. A point that
+ * failed printed no `average:` line, so its average is upstream's initial -1 (lkp's parser skips
+ * the row); a mode not run is 0 ops, 0 idle (lkp's patched runtest.py).
+ */
 export function csv_rows(points: readonly PointResult[]): CsvRow[] {
   const counts = [...new Set(points.map((p) => p.nr_tasks))].sort((a, b) => a - b);
   let linear = 0; // lkp's runtest.py starts at 0: without a 1-task point, linear stays 0
   return counts.map((tasks) => {
     const proc = points.find((p) => p.nr_tasks === tasks && p.mode === 'process');
     const thr = points.find((p) => p.nr_tasks === tasks && p.mode === 'thread');
-    const processes = proc?.average ?? 0;
-    const threads = thr?.average ?? 0;
+    const average = (p: PointResult | undefined) => (p === undefined ? 0 : p.errors.length > 0 ? -1 : p.average);
+    const processes = average(proc);
+    const threads = average(thr);
     if (tasks === 1) linear = Math.max(processes, threads);
     return {
       tasks,
@@ -38,13 +44,14 @@ export function csv_rows(points: readonly PointResult[]): CsvRow[] {
 }
 
 
-/** runtest.py's output: header, the `0,0,100,0,100,0` row, then '%d,%d,%0.2f,%d,%0.2f,%d' rows. */
+/** A runtest.py row: '%d,%d,%0.2f,%d,%0.2f,%d'. */
+export function format_csv_row(r: CsvRow): string {
+  return [Math.trunc(r.tasks), Math.trunc(r.processes), sprintf('%0.2f', r.processes_idle), Math.trunc(r.threads), sprintf('%0.2f', r.threads_idle), Math.trunc(r.linear)].join(',');
+}
+
+/** runtest.py's whole output: the two head lines, then the rows. */
 export function format_csv(rows: readonly CsvRow[]): string {
-  const lines = [CSV_HEADER, '0,0,100,0,100,0'];
-  for (const r of rows) {
-    lines.push([Math.trunc(r.tasks), Math.trunc(r.processes), sprintf('%0.2f', r.processes_idle), Math.trunc(r.threads), sprintf('%0.2f', r.threads_idle), Math.trunc(r.linear)].join(','));
-  }
-  return lines.join('\n') + '\n';
+  return [...CSV_HEAD, ...rows.map(format_csv_row)].join('\n') + '\n';
 }
 
 /** Ruby's `%d` of a Float: truncation toward zero. */

@@ -1,8 +1,8 @@
 // One run: the sweep over task counts and modes (runtest.py's order: for each task count, the
 // process point, then the thread point), then the run's stats and printed output.
 
-import { csv_rows, dmesg_stat, format_csv, parse_will_it_scale, sim_stats } from './metrics.ts';
-import { recipe_of, run_point, type PointHooks, type PointResult, type PointSpec, type StopSignal } from './point.ts';
+import { CSV_HEAD, csv_rows, dmesg_stat, format_csv_row, parse_will_it_scale, sim_stats } from './metrics.ts';
+import { run_point, type ParentShape, type PointHooks, type PointResult, type PointSpec, type StopSignal } from './point.ts';
 import { probe_workload } from './probe.ts';
 import type { TaskPool } from './pool.ts';
 import type { Mode, ThroughputWorkload } from './workload.ts';
@@ -52,6 +52,10 @@ function time_stats(before: NodeJS.ResourceUsage, after: NodeJS.ResourceUsage, e
   };
 }
 
+function describe_parent(p: ParentShape): string {
+  return `${plural(p.vmas, 'VMA')}; maple tree of height ${p.tree.height}, ${plural(p.tree.nodes, 'node')}, leaves of ${p.tree.leaves.join(',')} entries`;
+}
+
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
@@ -64,7 +68,7 @@ const PROBE_OPS = 10000;
 // modeled clock; the timed points' counters would mix in start-up, warm-up and stop.
 function probe_per_op(spec: RunSpec, mode: Mode, log: (line: string) => void): Map<string, number> {
   const t = performance.now();
-  const r = probe_workload(spec.config, spec.recipe ?? recipe_of(spec.config, spec.seed), spec.workload as ThroughputWorkload, PROBE_WARMUP_OPS, PROBE_OPS, mode, spec.params);
+  const r = probe_workload(spec.config, spec.layout, spec.workload as ThroughputWorkload, PROBE_WARMUP_OPS, PROBE_OPS, mode, spec.params);
   log(`# per-op probe: 1 ${mode} task, ${PROBE_WARMUP_OPS} + ${PROBE_OPS} operations, ${(performance.now() - t).toFixed(0)} ms`);
   return r.per_op;
 }
@@ -82,6 +86,10 @@ export async function run_sweep(spec: RunSpec, pool: TaskPool, hooks: RunHooks, 
   const plan = sweep_points(spec.tasks, spec.modes);
   const points: PointResult[] = [];
   const point_hooks: PointHooks = { log, progress: hooks.progress };
+  const throughput = spec.workload.kind === 'throughput';
+  // runtest.py prints its CSV as it goes: the head first, a row once a task count's points are done.
+  const csv: string[] = throughput ? [...CSV_HEAD] : [];
+  for (const line of csv) log(line);
   for (const [i, { mode, nr_tasks }] of plan.entries()) {
     if (signal.stopped) break;
     hooks.point?.(i, plan.length, mode, nr_tasks);
@@ -89,16 +97,20 @@ export async function run_sweep(spec: RunSpec, pool: TaskPool, hooks: RunHooks, 
     const p = await run_point({ ...spec, mode, nr_tasks }, pool, point_hooks, signal);
     hooks.point_done?.();
     points.push(p);
-    if (spec.workload.kind === 'throughput' && p.errors.length === 0 && !p.interrupted) log(`average:${p.average}`);
+    if (throughput && p.errors.length === 0 && !p.interrupted) log(`average:${p.average}`);
     for (const e of p.errors) log(`error: ${e}`);
     log(`# set-up ${p.setup_ms.toFixed(0)} ms, tear-down ${p.teardown_ms.toFixed(0)} ms`);
+    if (i === 0) log(`# parent (${spec.layout.name}): ${describe_parent(p.parent)}`);
+    if (throughput && !p.interrupted && plan[i + 1]?.nr_tasks !== nr_tasks) {
+      const row = format_csv_row(csv_rows(points).find((r) => r.tasks === nr_tasks)!);
+      csv.push(row);
+      log(row);
+    }
   }
 
   const stats: Record<string, number> = {};
-  if (spec.workload.kind === 'throughput') {
-    const csv = format_csv(csv_rows(points));
-    for (const line of csv.trimEnd().split('\n')) log(line);
-    for (const [k, v] of Object.entries(parse_will_it_scale(csv))) stats[`will-it-scale.${k}`] = v;
+  if (throughput) {
+    for (const [k, v] of Object.entries(parse_will_it_scale(csv.join('\n')))) stats[`will-it-scale.${k}`] = v;
   } else {
     const sums: Record<string, number> = {};
     for (const p of points) {
