@@ -1,7 +1,7 @@
 // will-it-scale tests/brk1.c: "brk increase/decrease of one page". Starting at the current break,
 // each pass creates a one-page VMA after the inherited heap and removes it again.
 
-import { define_workload } from '../src/runner/workload.ts';
+import { MM_LOOP_EXACT, define_workload } from '../src/runner/workload.ts';
 import { brk, sbrk } from '../src/user/libc.ts';
 
 const PAGE_SIZE = 4096;
@@ -9,7 +9,8 @@ const PAGE_SIZE = 4096;
 export default define_workload({
   description: 'brk increase/decrease of one page',
   kind: 'throughput',
-  exact: ['sim.maple.*_per_op', 'sim.mm.*_per_op', 'sim.slab.maple_node.*_per_op', 'sim.syscalls_per_op'],
+  // Exact: the mm and maple-tree counters its stores decide (MM_LOOP_EXACT says which and why).
+  exact: MM_LOOP_EXACT,
   testcase(t) {
     const iterations = t.iterations;
     const slot = t.slot;

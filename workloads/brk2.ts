@@ -2,7 +2,7 @@
 // a new one-page VMA after the heap the task inherited (which it may not merge with); the loop
 // then grows that VMA by a page and shrinks it back, 2 operations per pass.
 
-import { define_workload } from '../src/runner/workload.ts';
+import { MM_LOOP_EXACT, define_workload } from '../src/runner/workload.ts';
 import { brk, sbrk } from '../src/user/libc.ts';
 
 const PAGE_SIZE = 4096;
@@ -10,7 +10,8 @@ const PAGE_SIZE = 4096;
 export default define_workload({
   description: 'brk unshared increase/decrease of one page',
   kind: 'throughput',
-  exact: ['sim.maple.*_per_op', 'sim.mm.*_per_op', 'sim.slab.maple_node.*_per_op', 'sim.slab.vm_area_struct.alloc_per_op', 'sim.syscalls_per_op'],
+  // Exact: the mm and maple-tree counters its stores decide (MM_LOOP_EXACT says which and why).
+  exact: MM_LOOP_EXACT,
   testcase(t) {
     const iterations = t.iterations;
     const slot = t.slot;

@@ -7,6 +7,7 @@ import { getppid } from '../src/user/libc.ts';
 export default define_workload({
   description: 'getppid',
   kind: 'throughput',
+  // Exact: the loop makes these calls itself, one per operation.
   exact: ['sim.syscalls_per_op'],
   testcase(t) {
     const iterations = t.iterations;

@@ -7,6 +7,7 @@ import { sched_yield } from '../src/user/libc.ts';
 export default define_workload({
   description: 'sched_yield',
   kind: 'throughput',
+  // Exact: the loop makes these calls itself, one per operation.
   exact: ['sim.syscalls_per_op', 'sim.sched.yields_per_op'],
   testcase(t) {
     const iterations = t.iterations;

@@ -231,8 +231,10 @@ export function build_model(groups: readonly Group[], settings: CompareSettings)
       const base = r.stats[0];
       const head = r.stats[h + 1];
       if (c.test === 'failure') c.significant = Math.max(...head.values, 0) !== Math.max(...base.values, 0);
-      else if (c.test === 'exact-metric') c.significant = head.mean !== base.mean;
-      else if (c.q !== null) c.significant = c.q <= settings.alpha && (c.relative === null || Math.abs(c.relative) >= floor);
+      // An exact change needs no test but is shown only when it is as large as any other shown change.
+      const relevant = c.relative === null || Math.abs(c.relative) >= floor;
+      if (c.test === 'exact-metric') c.significant = head.mean !== base.mean && relevant;
+      else if (c.q !== null) c.significant = c.q <= settings.alpha && relevant;
       if (!c.significant) c.verdict = null;
     });
   }
@@ -335,7 +337,7 @@ function footnotes(groups: readonly Group[], summary: readonly GroupSummary[], r
   }
   const floor = settings.min_change === null ? '1% (5% for metrics outside will-it-scale, time, sim and perf counters)' : `${settings.min_change}%`;
   const sel =
-    settings.selection === 'all' ? 'every metric' : settings.selection === 'lkp-gates' ? "the metrics lkp's own gates pass" : `metrics with q <= ${alpha} and |change| >= ${floor}, and exact metrics that changed`;
+    settings.selection === 'all' ? 'every metric' : settings.selection === 'lkp-gates' ? "the metrics lkp's own gates pass" : `metrics with q <= ${alpha} and |change| >= ${floor}, and exact metrics that changed by as much`;
   notes.push(`Shown: ${sel}. p: two-sided Mann-Whitney U (exact without ties up to 50 runs a side, else normal with tie correction); q: Benjamini-Hochberg over the ${tested.join('/')} tested metrics; CI: ${Math.round(100 * (1 - alpha))}% Hodges-Lehmann interval of the change.`);
   if (shown.length === 0) notes.push(`Nothing changed significantly among ${rows.length} metrics; --all shows every one.`);
 

@@ -64,6 +64,21 @@ export interface ScenarioWorkload extends WorkloadBase {
 
 export type Workload = ThroughputWorkload | ScenarioWorkload;
 
+/**
+ * The exact metrics of a loop of mm syscalls (brk1, brk2, mmap1): what the loop's own stores
+ * decide, the same for every run of a seed, layout and configuration. The store classes and node
+ * counts follow from the tree's shape; the syscalls, VMA operations, slab allocations and
+ * call_rcu()s are made by the loop itself. Not exact: when RCU callbacks run and slab pages fill
+ * or empty (sim.slab.*.free, new_slab, flush, nodes_rcu_released, rcu.callbacks), which moves
+ * with the history before the counted window.
+ */
+export const MM_LOOP_EXACT: readonly string[] = [
+  'sim.maple.store_*_per_op', 'sim.maple.push_*_per_op', 'sim.maple.destroy_rebalance_per_op', 'sim.maple.prealloc_requested_per_op',
+  'sim.maple.nodes_allocated_per_op', 'sim.maple.nodes_freed_unused_per_op', 'sim.maple.nodes_rcu_freed_per_op', 'sim.mm.*_per_op',
+  'sim.slab.maple_node.alloc_per_op', 'sim.slab.maple_node.alloc_bulk_calls_per_op', 'sim.slab.vm_area_struct.alloc_per_op',
+  'sim.rcu.callbacks_queued_per_op', 'sim.syscalls_per_op',
+];
+
 export function define_workload<W extends Workload>(w: W): W {
   return w;
 }
