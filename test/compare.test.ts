@@ -128,6 +128,18 @@ describe('statistics per row', () => {
     expect(FORMATS.text(m)).toContain('sim.maple.store_spanning_per_op  (exact n=1+1)');
   });
 
+  it('an exact change below --min-change is certain but not shown (1% for sim metrics by default)', () => {
+    // Both children fast, slab pages falling differently: 1.0252 against 1.0251 is a 0.0098% change.
+    const metric = 'sim.slab.maple_node.free_per_op';
+    const base = group('/r/brk2/process-1/v6.7/c0', [{ [metric]: 1.0252, 'sim.mm.brk_per_op': 1 }], { exact: [metric, 'sim.mm.brk_per_op'] });
+    const head = group('/r/brk2/process-1/v6.8/c0', [{ [metric]: 1.0251, 'sim.mm.brk_per_op': 1.02 }], { exact: [metric, 'sim.mm.brk_per_op'] });
+    const m = build_model([base, head], SIGNIFICANT);
+    expect(m.rows.map((r) => r.metric)).toEqual(['sim.mm.brk_per_op']); // +2% passes the 1% floor
+    const lower = build_model([base, head], { ...SIGNIFICANT, min_change: 0.005 });
+    expect(lower.rows.map((r) => r.metric).sort()).toEqual(['sim.mm.brk_per_op', metric]);
+    expect(build_model([base, head], { ...SIGNIFICANT, min_change: 5 }).rows).toEqual([]);
+  });
+
   it('too few runs for the U test: said in a footnote; the headline falls back to lkp gates', () => {
     const base = group('/r/a', runs_of('will-it-scale.per_process_ops', [100, 101, 99]));
     const head = group('/r/b', runs_of('will-it-scale.per_process_ops', [150, 151, 149]));

@@ -11,8 +11,9 @@ import { synchronize_rcu } from '../src/kernel/kernel/rcu.ts';
 import { slab_stats } from '../src/kernel/mm/slab.ts';
 import {
   MaState, MM_MT_FLAGS, MT_FLAGS_ALLOC_RANGE, MT_FLAGS_USE_RCU, ULONG_MAX, __mt_dup, maple_node_cache, mas_destroy,
-  mas_expected_entries, mas_store, mas_store_gfp, mt_dump, mt_entries, mt_init_flags, mt_validate, mtree_load,
+  mas_expected_entries, mas_store, mas_store_gfp, mt_dump, mt_entries, mt_init_flags, mt_root_node, mt_validate, mtree_load,
 } from '../src/kernel/lib/maple_tree.ts';
+import { mem32, memf64 } from '../src/machine/memory.ts';
 import { Prng } from '../src/lib/prng.ts';
 
 const trees = define_global('test:maple_trees', 8 * 8);
@@ -106,27 +107,93 @@ describe('maple tree', () => {
     expect(slab_stats(maple_node_cache).active_objects).toBe(reachable);
   });
 
-  it('builds a bulk tree packed to the left, then leaves the last leaf above the minimum', () => {
-    boot();
-    for (const n of [40, 200, 1000]) {
-      const tree = trees.addr;
-      mt_init_flags(tree, MT_FLAGS_ALLOC_RANGE);
-      const mas = new MaState(tree, 0, 0);
-      expect(mas_expected_entries(mas, n)).toBe(0);
-      // Ascending ranges with a hole between each, as dup_mmap stores VMAs.
-      for (let i = 0; i < n; i++) {
-        mas.index = 0x10000 * (i + 1);
-        mas.last = mas.index + 0x8000 - 1;
-        mas_store(mas, 8 * (i + 1));
-      }
-      mas_destroy(mas);
-      const { leaves } = mt_validate(tree);
-      expect(leaves.reduce((x, y) => x + y, 0)).toBe(2 * n + 1);
-      // Every leaf but the last two is packed: full, or one short where a split avoids ending on NULL.
-      for (const l of leaves.slice(0, -2)) expect(l).toBeGreaterThanOrEqual(15);
-      expect(leaves.at(-1)).toBeGreaterThanOrEqual(5);
-      expect(mt_entries(tree).length).toBe(n);
+  // A bulk load as 6.7's dup_mmap makes one: mas_expected_entries, then ascending stores without
+  // RCU, then mas_destroy. Shapes worked out by hand from lib/maple_tree.c (6.7):
+  // appends fill a leaf to 16 entries; the next split is, in bulk mode, at b_end - 6 (one less
+  // when that slot is NULL); later, a full right leaf first pushes into its left sibling when the
+  // two fit in 2*16 - 2 - 1 (leaf) - 1 (max is ULONG_MAX) = 28 slots, splitting at 14 (one more
+  // when slot 14 is NULL and the right keeps more than 6).
+  function bulk_load(entries: Array<[number, number]>): MaState {
+    const tree = trees.addr;
+    mt_init_flags(tree, MT_FLAGS_ALLOC_RANGE);
+    const mas = new MaState(tree, 0, 0);
+    expect(mas_expected_entries(mas, entries.length)).toBe(0);
+    for (const [i, [first, last]] of entries.entries()) {
+      mas.index = first;
+      mas.last = last;
+      mas_store(mas, 8 * (i + 1));
     }
+    return mas;
+  }
+
+  it('bulk-loads adjacent ranges into leaves of 15, 11 and 6', () => {
+    boot();
+    const before = (k: string) => read_counter_by_name(`sim.maple.${k}`);
+    const c0 = ['store_root', 'store_append', 'store_split', 'push_left'].map(before);
+    // e_k = [10k, 10k+9], k = 1..30: NULL, e1..e30, NULL (32 entries). e15 splits the root
+    // leaf at 10: [N, e1..e10] [e11..e15, N]; e26 pushes left at 14: [N, e1..e14] [e15..e26, N];
+    // e30 cannot push (15 + 16 > 28) and splits at 10: [e15..e25] [e26..e30, N].
+    const mas = bulk_load(Array.from({ length: 30 }, (_, i) => [10 * (i + 1), 10 * (i + 1) + 9]));
+    mas_destroy(mas);
+    expect(mt_validate(trees.addr).leaves).toEqual([15, 11, 6]);
+    const c1 = ['store_root', 'store_append', 'store_split', 'push_left'].map(before);
+    expect(c1.map((v, i) => v - c0[i])).toEqual([1, 26, 3, 1]);
+    expect(mt_entries(trees.addr).map(([a, b]) => [a, b])).toEqual(Array.from({ length: 30 }, (_, i) => [10 * (i + 1), 10 * (i + 1) + 9]));
+  });
+
+  it('bulk-loads ranges with holes, as dup_mmap stores VMAs, into leaves of 16, 16, 16, 16, 10 and 7', () => {
+    boot();
+    // v_i = [0x10000 i, 0x10000 i + 0x7fff], i = 1..40, a NULL between each: every store adds
+    // two entries. v8 splits [N..v8, N] (17) at 10, a NULL, so at 9: [10] [7]; v13 pushes left,
+    // split 14 is a NULL, so 15: [16] [11]; v16 splits at 9 again: [16] [10] [7]; and so on.
+    const mas = bulk_load(Array.from({ length: 40 }, (_, i) => [0x10000 * (i + 1), 0x10000 * (i + 1) + 0x7fff]));
+    mas_destroy(mas);
+    expect(mt_validate(trees.addr).leaves).toEqual([16, 16, 16, 16, 10, 7]);
+    expect(mt_entries(trees.addr).length).toBe(40);
+  });
+
+  it('mas_destroy refills a short last leaf from its left sibling (mas_destroy_rebalance)', () => {
+    boot();
+    // 15 adjacent ranges: [N, e1..e10] [e11..e15, N]. Erasing e15 and e14 in bulk mode (node
+    // stores allowed below the minimum) leaves [e11, e12, e13, N]: 4 entries, below 6 - 1.
+    // mas_destroy_rebalance: split = 16 / 2 = 8 (slot 8 holds e8), so e9 and e10 move right:
+    // [N, e1..e8] (max 89) and [e9..e13, N].
+    const mas = bulk_load(Array.from({ length: 15 }, (_, i) => [10 * (i + 1), 10 * (i + 1) + 9]));
+    for (const k of [15, 14]) {
+      mas.index = 10 * k;
+      mas.last = 10 * k + 9;
+      mas_store(mas, 0);
+    }
+    expect(mt_validate(trees.addr).leaves).toEqual([11, 4]);
+    const rebalances = read_counter_by_name('sim.maple.destroy_rebalance');
+    mas_destroy(mas);
+    expect(read_counter_by_name('sim.maple.destroy_rebalance') - rebalances).toBe(1);
+    expect(mt_validate(trees.addr).leaves).toEqual([9, 6]);
+    expect(mt_dump(trees.addr).split('\n')[1]).toMatch(/^  arange_64 \d+ \[0, 1fffffffffffff\] 0-59:\d+ 5a-1fffffffffffff:\d+$/);
+    expect(mt_entries(trees.addr).map(([a, b, e]) => [a, b, e])).toEqual(Array.from({ length: 13 }, (_, i) => [10 * (i + 1), 10 * (i + 1) + 9, 8 * (i + 1)]));
+  });
+
+  it('mt_validate rejects a corrupted tree, naming what is wrong', () => {
+    boot();
+    const leaf_pivot = (leaf: number, i: number) => (leaf >> 3) + 3 + i; // pivots from byte 24
+    const slot = (node: number, i: number, internal_alloc: boolean) => (node >> 2) + (internal_alloc ? 44 : 36) + i;
+    const build = () => {
+      mas_destroy(bulk_load(Array.from({ length: 30 }, (_, i) => [10 * (i + 1), 10 * (i + 1) + 9])));
+      const root = mt_root_node(trees.addr);
+      return { root, leaf0: mem32[slot(root, 0, true)], leaf1: mem32[slot(root, 1, true)] };
+    };
+    let t = build();
+    memf64[leaf_pivot(t.leaf0, 3)] = memf64[leaf_pivot(t.leaf0, 5)];
+    expect(() => mt_validate(trees.addr)).toThrow(/^mt_validate: node \d+: pivot 4 = 49 outside \[60, 149\]$/);
+    t = build();
+    mem32[slot(t.leaf0, 3, false)] = 0;
+    mem32[slot(t.leaf0, 4, false)] = 0;
+    expect(() => mt_validate(trees.addr)).toThrow(/^mt_validate: two NULL ranges side by side ending at 49/);
+    t = build();
+    mem32[slot(t.root, 1, true)] = t.leaf0;
+    expect(() => mt_validate(trees.addr)).toThrow(/^mt_validate: child \d+ of \d+\[1\] points at \d+\[0\]$/);
+    build();
+    expect(mt_validate(trees.addr).leaves).toEqual([15, 11, 6]);
   });
 
   it('__mt_dup copies a tree node for node: the same entries in the same leaves', () => {

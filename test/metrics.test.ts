@@ -3,7 +3,7 @@ import { csv_rows, dmesg_stat, format_csv, parse_will_it_scale, sim_stats } from
 import type { PointResult } from '../src/runner/point.ts';
 
 function point(mode: 'process' | 'thread', nr_tasks: number, average: number, idle: number, counters: Record<string, number> = {}, ops = 0): PointResult {
-  return { mode, nr_tasks, average, idle, samples: [], ops, counters: new Map(Object.entries(counters)), metrics: {}, errors: [], kernel_log: [], setup_ms: 0, teardown_ms: 0, interrupted: false };
+  return { mode, nr_tasks, parent: { vmas: 0, tree: { height: 0, nodes: 0, leaves: [] } }, average, idle, samples: [], ops, counters: new Map(Object.entries(counters)), metrics: {}, errors: [], kernel_log: [], setup_ms: 0, teardown_ms: 0, interrupted: false };
 }
 
 describe('lkp will-it-scale parser', () => {
@@ -42,6 +42,17 @@ describe('runtest.py CSV', () => {
     expect(format_csv(rows)).toBe(
       'tasks,processes,processes_idle,threads,threads_idle,linear\n0,0,100,0,100,0\n1,1000,49.50,1200,49.12,1200\n2,1900,0.00,2300,0.00,2400\n',
     );
+  });
+
+  it("writes upstream's -1 for a point that failed (it printed no average), which lkp's parser then skips", () => {
+    const failed = { ...point('thread', 2, 0, 0.5), errors: ['task 1: Error: boom'] };
+    const rows = csv_rows([point('process', 1, 1000, 50), point('thread', 1, 900, 50), point('process', 2, 1900, 0.25), failed]);
+    const csv = format_csv(rows);
+    expect(csv).toBe('tasks,processes,processes_idle,threads,threads_idle,linear\n0,0,100,0,100,0\n1,1000,50.00,900,50.00,1000\n2,1900,0.25,-1,0.50,2000\n');
+    expect(parse_will_it_scale(csv)).toEqual({
+      '1.processes': 1000, '1.processes_idle': 50, '1.threads': 900, '1.threads_idle': 50, '1.linear': 1000,
+      per_process_ops: 1000, per_thread_ops: 900, workload: 1900,
+    });
   });
 
   it('writes 0 ops and 0 idle for a mode that did not run, and linear 0 without a 1-task point', () => {

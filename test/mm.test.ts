@@ -1,177 +1,201 @@
-// The mm layer on one CPU: mappings, the heap, fork, exec, and the brk2 difference between
-// dup_mmap strategies, with exact counts.
+// The mm layer on one CPU: mappings, protections, the heap, fork and exec, with every expected
+// address and count worked out from Linux's rules on the tiny layout (test/helpers/boot.ts),
+// and the parent replayed from the real capture compared with the capture itself.
 
 import { describe, expect, it } from 'vitest';
-import { start_kernel } from '../src/kernel/init/main.ts';
-import { DEFAULT_PRESET, resolve_config } from '../src/kernel/config.ts';
+import { readFileSync } from 'node:fs';
 import { do_safe_point, set_current } from '../src/machine/cpu.ts';
 import { read_counter_by_name } from '../src/machine/counters.ts';
 import { synchronize_rcu } from '../src/kernel/kernel/rcu.ts';
 import { kernel_clone, mmput, task_mm } from '../src/kernel/kernel/fork.ts';
 import { mt_entries, mt_validate } from '../src/kernel/lib/maple_tree.ts';
-import { MM_BRK, MM_START_BRK, PAGE_SIZE, mm_get, mm_map_count, mm_mt, vm_end, vm_start } from '../src/kernel/mm/mm_types.ts';
+import { MM_BRK, PAGE_SIZE, VM_ACCOUNT, mm_get, mm_map_count, mm_mt, vm_end, vm_flags, vm_start } from '../src/kernel/mm/mm_types.ts';
 import { MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../src/kernel/mm/mmap.ts';
 import { find_vma } from '../src/kernel/mm/vma.ts';
 import { anon_vma_chain_length } from '../src/kernel/mm/rmap.ts';
-import { brk, mmap, munmap, sbrk } from '../src/user/libc.ts';
-import { build_parent_image, default_recipe } from '../src/user/exec_image.ts';
-import { probe_workload } from '../src/runner/probe.ts';
-import { recipe_of } from '../src/runner/point.ts';
-import brk2 from '../workloads/brk2.ts';
-import type { ThroughputWorkload } from '../src/runner/workload.ts';
+import { brk, mmap, mprotect, munmap, sbrk } from '../src/user/libc.ts';
+import { MapsError, parse_maps, show_maps } from '../src/user/maps.ts';
+import { plan_replay } from '../src/user/replay.ts';
+import { DEFAULT_MAPS } from '../src/runner/layout.ts';
+import { TINY, TINY_MAPS, boot_layout } from './helpers/boot.ts';
 
+const P = PAGE_SIZE;
 const RW = PROT_READ | PROT_WRITE;
 const ANON = MAP_PRIVATE | MAP_ANONYMOUS;
-
-/** Boot and become a process built from the default recipe. */
-function boot_process(sets: string[] = []) {
-  const config = resolve_config(DEFAULT_PRESET, sets);
-  const k = start_kernel({ nr_cpus: 1, mem_mb: 128, config, clock: 'manual' });
-  const task = kernel_clone(0);
-  set_current(task);
-  const image = build_parent_image(recipe_of(config, 1));
-  return { k, task, mm: task_mm(task), image };
-}
 
 function ranges(mm: number): Array<[number, number]> {
   return mt_entries(mm_mt(mm)).map(([, , vma]) => [vm_start(vma), vm_end(vma)]);
 }
 
+function counter(name: string): number {
+  return read_counter_by_name(name);
+}
+
 describe('mmap and munmap', () => {
-  it('places mappings top-down, splits on partial unmap, replaces with MAP_FIXED', () => {
-    const { mm } = boot_process();
-    const count = mm_map_count(mm);
-    const a = mmap(0, 16 * PAGE_SIZE, RW, ANON, 0, 0);
-    const b = mmap(0, 4 * PAGE_SIZE, PROT_READ, ANON, 0, 0); // other protections: not merged with a
-    expect(b).toBe(a - 4 * PAGE_SIZE); // top-down, right below
-    expect(munmap(a + 4 * PAGE_SIZE, 4 * PAGE_SIZE)).toBe(0); // a hole in the middle of a
-    const left = find_vma(mm, a);
-    expect([vm_start(left), vm_end(left)]).toEqual([a, a + 4 * PAGE_SIZE]);
-    const right = find_vma(mm, a + 4 * PAGE_SIZE);
-    expect(vm_start(right)).toBe(a + 8 * PAGE_SIZE);
-    expect(mmap(a + 6 * PAGE_SIZE, 4 * PAGE_SIZE, PROT_READ, ANON | MAP_FIXED, 0, 0)).toBe(a + 6 * PAGE_SIZE);
-    expect(vm_start(find_vma(mm, a + 6 * PAGE_SIZE))).toBe(a + 6 * PAGE_SIZE);
+  it('places mappings top-down, splits on a partial unmap, replaces with MAP_FIXED', () => {
+    const { mm } = boot_layout(TINY_MAPS);
+    // The highest gap below mmap_base (ld.so's end) that fits 16 pages ends at [vvar].
+    const a = mmap(0, 16 * P, RW, ANON, 0, 0);
+    expect(a).toBe(TINY.vvar - 16 * P);
+    const b = mmap(0, 4 * P, PROT_READ, ANON, 0, 0); // other protections: not merged with a
+    expect(b).toBe(a - 4 * P);
+    expect(munmap(a + 4 * P, 4 * P)).toBe(0);
+    expect(ranges(mm).filter(([s]) => s >= b && s < TINY.vvar)).toEqual([[b, a], [a, a + 4 * P], [a + 8 * P, a + 16 * P]]);
+    // MAP_FIXED over the hole and the start of the right part: the right part is split at its end.
+    expect(mmap(a + 6 * P, 4 * P, PROT_READ, ANON | MAP_FIXED, 0, 0)).toBe(a + 6 * P);
+    expect(ranges(mm).filter(([s]) => s >= b && s < TINY.vvar)).toEqual([[b, a], [a, a + 4 * P], [a + 6 * P, a + 10 * P], [a + 10 * P, a + 16 * P]]);
     mt_validate(mm_mt(mm));
-    // Unmapping across several VMAs detaches them all (the side tree needs a node for two or more).
-    expect(munmap(a, 16 * PAGE_SIZE)).toBe(0);
-    expect(find_vma(mm, a)).not.toBe(0);
-    expect(vm_start(find_vma(mm, a))).toBeGreaterThanOrEqual(a + 16 * PAGE_SIZE);
-    expect(mm_map_count(mm)).toBe(count + 1);
+    // Unmapping across three VMAs detaches them all; what follows a is [vvar] again.
+    expect(munmap(a, 16 * P)).toBe(0);
+    expect(vm_start(find_vma(mm, a))).toBe(TINY.vvar);
+    expect(mm_map_count(mm)).toBe(TINY.vmas + 1);
     mt_validate(mm_mt(mm));
   });
 
-  it('merges a new anonymous mapping into a compatible neighbour', () => {
-    const { mm } = boot_process();
-    const a = mmap(0, 8 * PAGE_SIZE, RW, ANON, 0, 0);
-    const merges = read_counter_by_name('sim.mm.vma_expand');
-    const count = mm_map_count(mm);
-    const b = mmap(0, 8 * PAGE_SIZE, RW, ANON, 0, 0);
-    expect(b).toBe(a - 8 * PAGE_SIZE);
-    expect(mm_map_count(mm)).toBe(count);
-    expect(read_counter_by_name('sim.mm.vma_expand')).toBe(merges + 1);
-    const vma = find_vma(mm, b);
-    expect(vm_start(vma)).toBe(b);
-    expect(vm_end(vma)).toBeGreaterThanOrEqual(a + 8 * PAGE_SIZE);
+  it('merges a new anonymous mapping into the one above it (mmap_region expands next)', () => {
+    const { mm } = boot_layout(TINY_MAPS);
+    const a = mmap(0, 8 * P, RW, ANON, 0, 0);
+    const merges = counter('sim.mm.vma_merge');
+    const expands = counter('sim.mm.vma_expand');
+    const b = mmap(0, 8 * P, RW, ANON, 0, 0);
+    expect(b).toBe(a - 8 * P);
+    // Anonymous pgoff is the address in pages, so b ends where a's pgoff starts: one VMA.
+    expect(mm_map_count(mm)).toBe(TINY.vmas + 1);
+    expect([vm_start(find_vma(mm, b)), vm_end(find_vma(mm, b))]).toEqual([b, a + 8 * P]);
+    expect(counter('sim.mm.vma_merge') - merges).toBe(1);
+    expect(counter('sim.mm.vma_expand') - expands).toBe(1);
+  });
+});
+
+describe('mprotect', () => {
+  it('splits a VMA around a changed range, and merges it back when the protection returns (vma_merge case 6)', () => {
+    const { mm } = boot_layout(TINY_MAPS);
+    const x = mmap(0, 4 * P, RW, ANON, 0, 0);
+    expect(x).toBe(TINY.vvar - 4 * P);
+    const splits = counter('sim.mm.vma_split');
+    expect(mprotect(x + P, 2 * P, PROT_READ)).toBe(0);
+    expect(ranges(mm).filter(([s]) => s >= x && s < TINY.vvar)).toEqual([[x, x + P], [x + P, x + 3 * P], [x + 3 * P, x + 4 * P]]);
+    expect(counter('sim.mm.vma_split') - splits).toBe(2);
+    // Never written, so no anon_vma: the read-only middle is no longer charged (6.6+).
+    expect(vm_flags(find_vma(mm, x + P)) & VM_ACCOUNT).toBe(0);
+    expect(vm_flags(find_vma(mm, x)) & VM_ACCOUNT).toBe(VM_ACCOUNT);
+    const merges = counter('sim.mm.vma_merge');
+    expect(mprotect(x + P, 2 * P, RW)).toBe(0);
+    // Writable again and charged again: the flags equal both neighbours', prev takes all three.
+    expect(ranges(mm).filter(([s]) => s >= x && s < TINY.vvar)).toEqual([[x, x + 4 * P]]);
+    expect(counter('sim.mm.vma_merge') - merges).toBe(1);
+    expect(mm_map_count(mm)).toBe(TINY.vmas + 1);
+    mt_validate(mm_mt(mm));
+  });
+
+  it('refuses access the mapping may not have, and a range with a hole', () => {
+    boot_layout(TINY_MAPS);
+    // [vvar] is not VM_MAYWRITE: it may never be made writable.
+    expect(mprotect(TINY.vvar, P, RW)).toBe(-1);
+    // The range starts in the unmapped gap below [vvar].
+    expect(mprotect(TINY.vvar - P, 2 * P, PROT_READ)).toBe(-1);
   });
 });
 
 describe('brk', () => {
-  it('grows in place, shrinks by splitting, refuses to go below the start of the heap', () => {
-    const { mm } = boot_process();
-    const start = mm_get(mm, MM_START_BRK);
-    const top = sbrk(0);
-    expect(top).toBeGreaterThan(start);
-    const vma = find_vma(mm, top - 1);
-    expect(vm_end(vma)).toBe(top);
-    expect(brk(top + 2 * PAGE_SIZE)).toBe(0); // the parent's own heap: expanded in place
-    expect(vm_end(find_vma(mm, top - 1))).toBe(top + 2 * PAGE_SIZE);
-    expect(brk(top + PAGE_SIZE)).toBe(0);
-    expect(vm_end(find_vma(mm, top - 1))).toBe(top + PAGE_SIZE);
-    // Below the start of the heap the kernel keeps the old break (glibc's brk() cannot tell).
-    expect(brk(start - PAGE_SIZE)).toBe(0);
-    expect(mm_get(mm, MM_BRK)).toBe(top + PAGE_SIZE);
-    expect(sbrk(0)).toBe(top + PAGE_SIZE);
+  it('grows the heap in place, shrinks it by splitting, and keeps the old break below the start', () => {
+    const { mm } = boot_layout(TINY_MAPS);
+    expect(sbrk(0)).toBe(TINY.brk);
+    const merges = counter('sim.mm.vma_merge');
+    expect(brk(TINY.brk + 2 * P)).toBe(0); // the parent's own heap: its chain is singular, it merges
+    expect([vm_start(find_vma(mm, TINY.brk)), vm_end(find_vma(mm, TINY.brk))]).toEqual([TINY.start_brk, TINY.brk + 2 * P]);
+    expect(counter('sim.mm.vma_merge') - merges).toBe(1);
+    expect(brk(TINY.brk + P)).toBe(0);
+    expect(vm_end(find_vma(mm, TINY.start_brk))).toBe(TINY.brk + P);
+    expect(mm_map_count(mm)).toBe(TINY.vmas);
+    // Below the start of the heap the kernel returns the old break, which glibc's brk() cannot tell from success.
+    expect(brk(TINY.start_brk - P)).toBe(0);
+    expect(mm_get(mm, MM_BRK)).toBe(TINY.brk + P);
     mt_validate(mm_mt(mm));
   });
 });
 
 describe('fork', () => {
   for (const preset of ['v6.7', 'v6.8']) {
-    it(`copies every VMA (${preset}), and the child's inherited heap is not merged with`, () => {
-      const config = resolve_config(preset);
-      start_kernel({ nr_cpus: 1, mem_mb: 128, config, clock: 'manual' });
-      const parent = kernel_clone(0);
-      set_current(parent);
-      build_parent_image(recipe_of(config, 1));
+    it(`copies every VMA (${preset}); the child's inherited heap is not merged with, so sbrk makes a VMA of its own`, () => {
+      const { mm: pmm, task: parent } = boot_layout(TINY_MAPS, preset);
+      const before = ranges(pmm);
       const child = kernel_clone(0);
-      const pmm = task_mm(parent);
       const cmm = task_mm(child);
-      expect(ranges(cmm)).toEqual(ranges(pmm));
-      expect(mm_map_count(cmm)).toBe(mm_map_count(pmm));
+      expect(ranges(cmm)).toEqual(before);
+      expect(mm_map_count(cmm)).toBe(TINY.vmas);
       mt_validate(mm_mt(cmm));
       set_current(child);
-      const heap = find_vma(cmm, sbrk(0) - 1);
-      expect(anon_vma_chain_length(heap)).toBe(2);
-      const created = read_counter_by_name('sim.mm.vma_new');
-      const old = sbrk(PAGE_SIZE);
-      expect(read_counter_by_name('sim.mm.vma_new')).toBe(created + 1); // brk2's "unshared" VMA
-      expect(vm_start(find_vma(cmm, old))).toBe(old);
-      // The parent's heap was not touched by the child.
-      expect(ranges(pmm)).not.toEqual(ranges(cmm));
+      // The parent's anon_vma and the child's own: a chain of two (mm/rmap.c anon_vma_fork).
+      expect(anon_vma_chain_length(find_vma(cmm, TINY.start_brk))).toBe(2);
+      const created = counter('sim.mm.vma_new');
+      expect(sbrk(P)).toBe(TINY.brk);
+      expect(counter('sim.mm.vma_new') - created).toBe(1);
+      expect(ranges(cmm)).toEqual([...before.slice(0, 7), [TINY.brk, TINY.brk + P], ...before.slice(7)]);
+      expect(ranges(pmm)).toEqual(before);
+      void parent;
     });
   }
 
-  it("frees everything when the last user drops an mm", () => {
-    const { task, mm } = boot_process();
+  it('frees everything when the last user drops an mm', () => {
+    const { mm } = boot_layout(TINY_MAPS);
     const child = kernel_clone(0);
     mmput(task_mm(child));
     mmput(mm);
-    void task;
     synchronize_rcu();
     do_safe_point();
-    expect(read_counter_by_name('sim.slab.vm_area_struct.alloc')).toBe(read_counter_by_name('sim.slab.vm_area_struct.free'));
-    expect(read_counter_by_name('sim.slab.anon_vma_chain.alloc')).toBe(read_counter_by_name('sim.slab.anon_vma_chain.free'));
-    expect(read_counter_by_name('sim.slab.anon_vma.alloc')).toBe(read_counter_by_name('sim.slab.anon_vma.free'));
+    for (const cache of ['vm_area_struct', 'anon_vma_chain', 'anon_vma', 'maple_node']) {
+      expect(counter(`sim.slab.${cache}.alloc`), cache).toBe(counter(`sim.slab.${cache}.free`));
+    }
   });
 });
 
-describe('exec image', () => {
-  it('lays out stack, program, heap, ld.so, libraries and mappings as the recipe says', () => {
-    const { mm, image } = boot_process();
-    const recipe = default_recipe({ libs: 4, anon_maps: 3, heap_grows: 3, brk_gap_pages: 7 }, 1);
-    // stack + 4 program segments + ld.so 5 + vvar + vdso + 4 x (5 segments, PROT_NONE hole, bss) + heap
-    // + shared area, and the anonymous mappings (adjacent ones merge)
-    const fixed = 1 + 4 + 5 + 2 + 4 * 7 + 1 + 1;
-    expect(mm_map_count(mm)).toBeGreaterThan(fixed);
-    expect(mm_map_count(mm)).toBeLessThanOrEqual(fixed + recipe.anon_maps.length);
-    expect(mt_entries(mm_mt(mm)).length).toBe(mm_map_count(mm));
-    const stack = find_vma(mm, 0x7ffffffff000 - PAGE_SIZE);
-    expect(vm_end(stack) - vm_start(stack)).toBe(recipe.stack_pages * PAGE_SIZE);
-    const heap = find_vma(mm, image.start_brk);
-    expect([vm_start(heap), vm_end(heap)]).toEqual([image.start_brk, image.brk]);
-    expect(image.brk - image.start_brk).toBe((recipe.heap_pages + recipe.heap_grows.reduce((a, b) => a + b, 0)) * PAGE_SIZE);
-    expect(mt_validate(mm_mt(mm)).leaves.reduce((a, b) => a + b, 0)).toBeGreaterThan(mm_map_count(mm));
+describe('the parent replayed from /proc/PID/maps', () => {
+  it('reproduces the shipped capture: 148 VMAs with its ranges, protections, offsets and names, and the [vsyscall] gate', () => {
+    const text = readFileSync(DEFAULT_MAPS, 'utf8');
+    const lines = text.trimEnd().split('\n');
+    expect(lines.length).toBe(149);
+    const { mm } = boot_layout(DEFAULT_MAPS);
+    expect(mm_map_count(mm)).toBe(148);
+    const names = plan_replay(parse_maps(text)).files;
+    const shown = show_maps(mm, names).map((v) => [v.start.toString(16), v.end.toString(16), v.perms, v.offset.toString(16).padStart(8, '0'), v.path]);
+    // Read the capture with a plain split, not with the parser under test.
+    const want = lines.slice(0, 148).map((l) => {
+      const [range, perms, offset, , , ...path] = l.split(/ +/);
+      const [start, end] = range.split('-');
+      return [start, end, perms, offset, path.join(' ').trim()];
+    });
+    expect(shown).toEqual(want);
+    expect(lines[148]).toMatch(/^ffffffffff600000-ffffffffff601000 --xp .*\[vsyscall\]$/);
+    expect(parse_maps(text).gate?.path).toBe('[vsyscall]');
   });
-});
 
-describe('brk2 after fork: bulk_store (v6.7) against __mt_dup (v6.8)', () => {
-  const per_loop = (preset: string) => {
-    const config = resolve_config(preset);
-    const r = probe_workload(config, recipe_of(config, 1), brk2 as ThroughputWorkload, 10, 2000);
-    return (key: string) => (r.per_op.get(`sim.${key}`) ?? 0) * 2; // a loop is 2 brk calls
-  };
+  it('builds the tiny layout the way exec, ld.so and malloc do: the stores work out to leaves of 10 and 9', () => {
+    // Worked by hand: exec's stores fill one root leaf to 16 entries; the program's RELRO
+    // mprotect splits its data VMA (17 entries) at b_end/2 = 8, giving 9 + 8; ld.so's RELRO
+    // split adds one on the right, and malloc's first sbrk one on the left.
+    const { mm } = boot_layout(TINY_MAPS, 'v6.7');
+    expect(mt_validate(mm_mt(mm)).leaves).toEqual([10, 9]);
+    // The bulk-built child (6.7): the 17th entry splits at b_end - 6 = 10 (bulk mode): 11 + 6,
+    // then the stack's gap and VMA go right.
+    expect(mt_validate(mm_mt(task_mm(kernel_clone(0)))).leaves).toEqual([11, 8]);
+  });
 
-  it('with the default parent, the bulk-built child takes a spanning store every loop and 3x the nodes', () => {
-    const bulk = per_loop('v6.7');
-    const dup = per_loop('v6.8');
-    expect(bulk('maple.store_spanning')).toBeGreaterThanOrEqual(1);
-    expect(dup('maple.store_spanning')).toBe(0);
-    expect(bulk('maple.nodes_allocated')).toBeGreaterThanOrEqual(3 * dup('maple.nodes_allocated'));
-    // The grow step is a slot store under both.
-    expect(bulk('maple.store_slot')).toBe(1);
-    expect(dup('maple.store_slot')).toBe(1);
-    expect(bulk('mm.vma_expand')).toBe(1);
-    expect(dup('mm.vma_expand')).toBe(1);
-    expect(bulk('mm.brk')).toBe(2);
+  it('__mt_dup (6.8) gives the child the parent\'s leaves', () => {
+    const { mm } = boot_layout(DEFAULT_MAPS, 'v6.8');
+    const parent = mt_validate(mm_mt(mm));
+    const child = mt_validate(mm_mt(task_mm(kernel_clone(0))));
+    expect(child.leaves).toEqual(parent.leaves);
+    expect(child.height).toBe(parent.height);
+  });
+
+  it('rejects a malformed maps file with the line at fault', () => {
+    const good = readFileSync(TINY_MAPS, 'utf8').split('\n');
+    const bad = (i: number, line: string) => [...good.slice(0, i), line, ...good.slice(i + 1)].join('\n');
+    expect(() => parse_maps(bad(1, 'this is not a maps line'))).toThrow(new MapsError(2, "not a /proc/PID/maps line: 'this is not a maps line'"));
+    expect(() => parse_maps(bad(2, '555555555800-555555557000 r--p 00002000 fe:00 11 /usr/bin/tiny'))).toThrow(/^line 3: the range .* is not page-aligned$/);
+    expect(() => parse_maps(bad(2, '555555555000-555555557000 r--p 00002000 fe:00 11 /usr/bin/tiny'))).toThrow('line 3: overlaps line 2');
+    expect(() => parse_maps(bad(14, '7ffffffde000-800000000000 rw-p 00000000 00:00 0 [stack]'))).toThrow(/^line 15: the range .* is above TASK_SIZE \(7ffffffff000\)$/);
+    expect(() => parse_maps(bad(3, '555555553000-555555554000 r--p 00002000 fe:00 11 /usr/bin/tiny'))).toThrow('line 4: not in ascending order (line 3 starts higher)');
   });
 });
