@@ -75,7 +75,6 @@ export const MA_STATE_PREALLOC = 4;
 export const MAS_START = -1;
 export const MAS_ROOT = -2;
 export const MAS_NONE = -3;
-export const MAS_PAUSE = -4;
 export const MAS_OVERFLOW = -5;
 export const MAS_UNDERFLOW = -6;
 const MA_ERROR_BASE = -1000;
@@ -349,10 +348,6 @@ export function mas_is_none(mas: MaState): boolean {
 
 function mas_is_ptr(mas: MaState): boolean {
   return mas.node === MAS_ROOT;
-}
-
-function mas_is_paused(mas: MaState): boolean {
-  return mas.node === MAS_PAUSE;
 }
 
 function mas_is_overflow(mas: MaState): boolean {
@@ -721,8 +716,11 @@ function mas_leaf_max_gap(mas: MaState): number {
   return max_gap;
 }
 
-// lib/maple_tree.c ma_max_gap
-function ma_max_gap(node: number): { gap: number; offset: number } {
+/** The offset of the largest gap ma_max_gap found (Linux returns it through a pointer). */
+let max_gap_offset = 0;
+
+// lib/maple_tree.c ma_max_gap: the node's largest gap, its offset in max_gap_offset
+function ma_max_gap(node: number): number {
   let i = ma_meta_end(node);
   let offset = i;
   let max_gap = 0;
@@ -732,7 +730,8 @@ function ma_max_gap(node: number): { gap: number; offset: number } {
       offset = i;
     }
   } while (i--);
-  return { gap: max_gap, offset };
+  max_gap_offset = offset;
+  return max_gap;
 }
 
 // lib/maple_tree.c mas_max_gap
@@ -753,9 +752,8 @@ function mas_parent_gap(mas: MaState, offset: number, newgap: number): void {
       if (meta_gap > newgap) return;
       ma_set_meta_gap(pnode, offset);
     } else if (newgap < meta_gap) {
-      const m = ma_max_gap(pnode);
-      newgap = m.gap;
-      ma_set_meta_gap(pnode, m.offset);
+      newgap = ma_max_gap(pnode);
+      ma_set_meta_gap(pnode, max_gap_offset);
     }
     if (mte_is_root(pnode)) return;
     offset = mte_parent_slot(pnode);
@@ -2312,22 +2310,6 @@ export function mas_expected_entries(mas: MaState, nr_entries: number): number {
   return -ret;
 }
 
-// lib/maple_tree.c mtree_store_range
-export function mtree_store_range(tree: number, index: number, last: number, entry: number): number {
-  if (index > last) return -EINVAL;
-  return mas_store_gfp(new MaState(tree, index, last), entry);
-}
-
-// lib/maple_tree.c mtree_erase
-export function mtree_erase(tree: number, index: number): number {
-  const mas = new MaState(tree, index, index);
-  const entry = mas_state_walk(mas);
-  if (!entry) return 0;
-  mas_reset(mas);
-  mas_store_gfp(mas, 0);
-  return entry;
-}
-
 // lib/maple_tree.c __mt_destroy: free every node of the tree
 export function __mt_destroy(tree: number): void {
   const root = mt_root(tree);
@@ -2499,11 +2481,7 @@ let setup_entry = 0;
 function mas_find_setup(mas: MaState, max: number): boolean {
   setup_entry = 0;
   if (mas_is_active(mas)) return mas.last >= max;
-  if (mas_is_paused(mas)) {
-    if (mas.last >= max) return true;
-    mas.index = ++mas.last;
-    mas.node = MAS_START;
-  } else if (mas_is_none(mas)) {
+  if (mas_is_none(mas)) {
     if (mas.last >= max) return true;
     mas.index = mas.last;
     mas.node = MAS_START;
@@ -2537,12 +2515,6 @@ export function mas_find(mas: MaState, max: number): number {
   return mas_next_slot(mas, max, false, false);
 }
 
-// lib/maple_tree.c mas_find_range: like mas_find, but stops at empty ranges too
-export function mas_find_range(mas: MaState, max: number): number {
-  if (mas_find_setup(mas, max)) return setup_entry;
-  return mas_next_slot(mas, max, true, false);
-}
-
 // lib/maple_tree.c mas_next_setup
 function mas_next_setup(mas: MaState, max: number): boolean {
   setup_entry = 0;
@@ -2553,7 +2525,7 @@ function mas_next_setup(mas: MaState, max: number): boolean {
   }
   if (mas_is_active(mas)) return false;
   let entry = 0;
-  if (mas_is_none(mas) || mas_is_paused(mas) || mas_is_overflow(mas)) {
+  if (mas_is_none(mas) || mas_is_overflow(mas)) {
     mas.node = MAS_START;
   } else if (mas_is_underflow(mas)) {
     mas.node = MAS_START;
@@ -2575,12 +2547,6 @@ function mas_next_setup(mas: MaState, max: number): boolean {
   return false;
 }
 
-// lib/maple_tree.c mas_next: the next entry after the current one, up to max
-export function mas_next(mas: MaState, max: number): number {
-  if (mas_next_setup(mas, max)) return setup_entry;
-  return mas_next_slot(mas, max, false, true);
-}
-
 // lib/maple_tree.c mas_next_range: the next range, empty or not
 export function mas_next_range(mas: MaState, max: number): number {
   if (mas_next_setup(mas, max)) return setup_entry;
@@ -2600,7 +2566,7 @@ function mas_prev_setup(mas: MaState, min: number): boolean {
     const entry = mas_walk(mas);
     if (entry) return ((setup_entry = entry), true);
   }
-  if (mas_is_none(mas) || mas_is_paused(mas) || mas_is_underflow(mas)) mas.node = MAS_START;
+  if (mas_is_none(mas) || mas_is_underflow(mas)) mas.node = MAS_START;
   if (mas_is_start(mas)) mas_walk(mas);
   if (mas_is_ptr(mas)) {
     if (!mas.index) {
@@ -2631,11 +2597,6 @@ export function mas_prev(mas: MaState, min: number): number {
 export function mas_prev_range(mas: MaState, min: number): number {
   if (mas_prev_setup(mas, min)) return setup_entry;
   return mas_prev_slot(mas, min, true, true);
-}
-
-// lib/maple_tree.c mas_pause
-export function mas_pause(mas: MaState): void {
-  mas.node = MAS_PAUSE;
 }
 
 /* ---------------------------------------------------------------- gap search */

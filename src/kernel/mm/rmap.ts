@@ -53,15 +53,29 @@ function put_anon_vma(a: number): void {
   if (root !== a) put_anon_vma(root);
 }
 
-// mm/rmap.c anon_vma_chain_link
-function anon_vma_chain_link(vma: number, anon_vma: number): void {
+function new_avc(vma: number, anon_vma: number): number {
   const avc = kmem_cache_alloc(anon_vma_chain_cachep);
   if (!avc) throw new RmapNoMem('anon_vma_chain');
   mem32[(avc >> 2) + AVC_VMA] = vma;
   mem32[(avc >> 2) + AVC_ANON_VMA] = anon_vma;
+  mem32[(avc >> 2) + AVC_SAME_VMA_NEXT] = 0;
+  mem32[av(anon_vma, AV_NR_AVC)]++;
+  return avc;
+}
+
+// mm/rmap.c anon_vma_chain_link: the new link goes at the head of the VMA's chain
+function anon_vma_chain_link(vma: number, anon_vma: number): void {
+  const avc = new_avc(vma, anon_vma);
   mem32[(avc >> 2) + AVC_SAME_VMA_NEXT] = mem32[(vma >> 2) + VMA_AVC_HEAD];
   mem32[(vma >> 2) + VMA_AVC_HEAD] = avc;
-  mem32[av(anon_vma, AV_NR_AVC)]++;
+}
+
+/** anon_vma_chain_link at the chain's tail (after `tail`, 0 for an empty chain); returns the new tail. */
+function anon_vma_chain_append(vma: number, tail: number, anon_vma: number): number {
+  const avc = new_avc(vma, anon_vma);
+  if (tail) mem32[(tail >> 2) + AVC_SAME_VMA_NEXT] = avc;
+  else mem32[(vma >> 2) + VMA_AVC_HEAD] = avc;
+  return avc;
 }
 
 /** Length of the VMA's anon_vma_chain. */
@@ -116,20 +130,25 @@ export function anon_vma_prepare(vma: number, prev: number, next: number): void 
   mem32[av(anon_vma, AV_NUM_ACTIVE_VMAS)]++;
 }
 
-// mm/rmap.c anon_vma_clone: dst gets a chain entry for every anon_vma of src
+// mm/rmap.c anon_vma_clone: dst gets a chain entry for every anon_vma of src, in src's order.
+// Linux walks src's chain from its tail and reuses the first anon_vma that qualifies; walking
+// from the head, that is the last one that does (linking changes no count the test reads).
 export function anon_vma_clone(dst: number, src: number): void {
-  const chain: number[] = [];
-  for (let avc = mem32[(src >> 2) + VMA_AVC_HEAD]; avc; avc = mem32[(avc >> 2) + AVC_SAME_VMA_NEXT]) chain.push(avc);
-  // Linux walks src's chain in reverse and adds each link at the head: the order is kept.
-  for (let i = chain.length - 1; i >= 0; i--) {
-    const anon_vma = mem32[(chain[i] >> 2) + AVC_ANON_VMA];
+  let reuse = 0;
+  let tail = 0;
+  // Linux adds each link at the head: src's links end up before any dst already had.
+  const had = mem32[(dst >> 2) + VMA_AVC_HEAD];
+  mem32[(dst >> 2) + VMA_AVC_HEAD] = 0;
+  for (let avc = mem32[(src >> 2) + VMA_AVC_HEAD]; avc; avc = mem32[(avc >> 2) + AVC_SAME_VMA_NEXT]) {
+    const anon_vma = mem32[(avc >> 2) + AVC_ANON_VMA];
     mem32[av(anon_vma, AV_REFCOUNT)]++;
-    anon_vma_chain_link(dst, anon_vma);
+    tail = anon_vma_chain_append(dst, tail, anon_vma);
     // Reuse an anon_vma that has no VMA and at most one child left (6.2+).
-    if (!vma_anon_vma(dst) && vma_anon_vma(src) && mem32[av(anon_vma, AV_NUM_CHILDREN)] < 2 && mem32[av(anon_vma, AV_NUM_ACTIVE_VMAS)] === 0) {
-      mem32[(dst >> 2) + VMA_ANON_VMA] = anon_vma;
-    }
+    if (mem32[av(anon_vma, AV_NUM_CHILDREN)] < 2 && mem32[av(anon_vma, AV_NUM_ACTIVE_VMAS)] === 0) reuse = anon_vma;
   }
+  if (tail) mem32[(tail >> 2) + AVC_SAME_VMA_NEXT] = had;
+  else mem32[(dst >> 2) + VMA_AVC_HEAD] = had;
+  if (!vma_anon_vma(dst) && vma_anon_vma(src) && reuse) mem32[(dst >> 2) + VMA_ANON_VMA] = reuse;
   if (vma_anon_vma(dst)) mem32[av(vma_anon_vma(dst), AV_NUM_ACTIVE_VMAS)]++;
 }
 
