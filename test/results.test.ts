@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { write_file_atomic } from '../src/results/atomic.ts';
@@ -40,5 +40,23 @@ describe('result root', () => {
     const m = update_matrix(g);
     expect(m).toEqual({ a: [1, 3], b: [2, 0], c: [0, 5], stats_source: [join(r0, 'stats.json'), join(r2, 'stats.json')] });
     expect(JSON.parse(readFileSync(join(g, 'matrix.json'), 'utf8'))).toEqual(m);
+  });
+
+  it('extends matrix.json by the run just finished without reading the others again', () => {
+    const g = join(tmp(), 'group');
+    const r0 = begin_run(g);
+    finish_run(r0, { output: '', manifest: {}, stats: { a: 1, b: 2 } });
+    update_matrix(g, { dir: r0, stats: { a: 1, b: 2 } });
+    // A run read again would now fail to parse: the matrix must come from what it already holds.
+    writeFileSync(join(r0, 'stats.json'), '{');
+    const r1 = begin_run(g);
+    finish_run(r1, { output: '', manifest: {}, stats: { a: 3, c: 5 } });
+    expect(update_matrix(g, { dir: r1, stats: { a: 3, c: 5 } })).toEqual({ a: [1, 3], b: [2, 0], c: [0, 5], stats_source: [join(r0, 'stats.json'), join(r1, 'stats.json')] });
+    // A matrix that does not cover the other runs (here: none) is rebuilt from every run.
+    writeFileSync(join(r0, 'stats.json'), '{"a": 7}');
+    rmSync(join(g, 'matrix.json'));
+    const r2 = begin_run(g);
+    finish_run(r2, { output: '', manifest: {}, stats: { a: 9 } });
+    expect(update_matrix(g, { dir: r2, stats: { a: 9 } })).toEqual({ a: [7, 3, 9], c: [0, 5, 0], stats_source: [r0, r1, r2].map((r) => join(r, 'stats.json')) });
   });
 });

@@ -66,14 +66,52 @@ export function is_complete(run: string): boolean {
 /**
  * lkp's matrix.json for the group: {metric: [value per complete run]}, a metric missing from a
  * run counted as 0 (matrix_fill_missing_zeros), plus `stats_source` naming each run's stats.json.
+ * Given the run just finished, the existing matrix is extended by it when it covers every other
+ * complete run; otherwise (the first run, a concurrent bench, a matrix from elsewhere) every run
+ * is read again.
  */
-export function update_matrix(group: string): Record<string, unknown> {
+export function update_matrix(group: string, added?: { dir: string; stats: Record<string, number> }): Record<string, unknown> {
   const runs = run_dirs(group).filter(is_complete);
+  const sources = runs.map((r) => join(r, STATS));
+  const matrix = added ? extended_matrix(group, sources, added) : null;
+  return write_matrix(group, matrix ?? matrix_of(runs, sources));
+}
+
+function matrix_of(runs: string[], sources: string[]): Record<string, unknown> {
   const stats = runs.map((r) => JSON.parse(readFileSync(join(r, STATS), 'utf8')) as Record<string, number>);
   const keys = [...new Set(stats.flatMap((s) => Object.keys(s)))].sort();
   const matrix: Record<string, unknown> = {};
   for (const k of keys) matrix[k] = stats.map((s) => (typeof s[k] === 'number' ? s[k] : 0));
-  matrix.stats_source = runs.map((r) => join(r, STATS));
+  matrix.stats_source = sources;
+  return matrix;
+}
+
+/** The existing matrix with the added run appended, or null when it does not cover the other runs. */
+function extended_matrix(group: string, sources: string[], added: { dir: string; stats: Record<string, number> }): Record<string, unknown> | null {
+  const source = join(added.dir, STATS);
+  if (sources.at(-1) !== source) return null;
+  let old: Record<string, unknown>;
+  try {
+    old = JSON.parse(readFileSync(join(group, MATRIX), 'utf8')) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+  const prior = old.stats_source;
+  if (!Array.isArray(prior) || prior.length !== sources.length - 1 || prior.some((p, i) => p !== sources[i])) return null;
+  const n = prior.length;
+  const keys = [...new Set([...Object.keys(old).filter((k) => k !== 'stats_source'), ...Object.keys(added.stats)])].sort();
+  const matrix: Record<string, unknown> = {};
+  for (const k of keys) {
+    const values = Array.isArray(old[k]) ? (old[k] as number[]) : new Array<number>(n).fill(0);
+    const v = added.stats[k];
+    values.push(typeof v === 'number' ? v : 0);
+    matrix[k] = values;
+  }
+  matrix.stats_source = sources;
+  return matrix;
+}
+
+function write_matrix(group: string, matrix: Record<string, unknown>): Record<string, unknown> {
   write_json_atomic(join(group, MATRIX), matrix);
   return matrix;
 }

@@ -172,7 +172,7 @@ export async function bench(o: BenchOptions, io: BenchIO, signal: StopSignal): P
         break;
       }
       finish_run(dir, { output: result.output, manifest, stats: result.stats });
-      update_matrix(group);
+      update_matrix(group, { dir, stats: result.stats });
       last_stats = result.stats;
       failed ||= result.failed;
       log(`# stored ${dir}`);
