@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { mem32 } from '../machine/memory.ts';
 import { define_global } from '../machine/symbols.ts';
+import { BOOL_WORDS, parse_bool } from '../lib/bool.ts';
 
 export type KnobValue = number | string | boolean;
 
@@ -91,10 +92,11 @@ export function parse_knob_value(knob: Knob, text: string): KnobValue {
     case 'enum':
       if (!knob.values.includes(text)) throw new ConfigError(`--set ${knob.key}: '${text}' is not one of ${knob.values.join(', ')}`);
       return text;
-    case 'bool':
-      if (['1', 'true', 'y', 'yes', 'on'].includes(text)) return true;
-      if (['0', 'false', 'n', 'no', 'off'].includes(text)) return false;
-      throw new ConfigError(`--set ${knob.key}: '${text}' is not a boolean (1/0, true/false)`);
+    case 'bool': {
+      const v = parse_bool(text);
+      if (v === null) throw new ConfigError(`--set ${knob.key}: '${text}' is not a boolean (${BOOL_WORDS})`);
+      return v;
+    }
     case 'int': {
       const v = Number(text);
       if (text.trim() === '' || !Number.isInteger(v)) throw new ConfigError(`--set ${knob.key}: '${text}' is not an integer`);

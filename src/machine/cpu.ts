@@ -92,14 +92,6 @@ export function raise_pending(cpu: number, bits: number): void {
   Atomics.or(mem32, state_idx(cpu, CS_PENDING), bits);
 }
 
-export function clear_pending(cpu: number, bits: number): void {
-  Atomics.and(mem32, state_idx(cpu, CS_PENDING), ~bits);
-}
-
-export function pending_of(cpu: number): number {
-  return Atomics.load(mem32, state_idx(cpu, CS_PENDING));
-}
-
 /** Take CPU `cpu` for this thread; waits while another CPU has claimed it. */
 export function cpu_enter(cpu: number): void {
   if (this_cpu !== -1) throw new Error(`cpu_enter(${cpu}): thread already on CPU ${this_cpu}`);

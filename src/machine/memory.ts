@@ -44,10 +44,6 @@ export function map_arena(sab: SharedArrayBuffer): void {
   memf64 = new Float64Array(sab);
 }
 
-export function header_i32(field: number): number {
-  return mem32[field >> 2];
-}
-
 export function align_up(x: number, a: number): number {
   return Math.ceil(x / a) * a;
 }

@@ -105,9 +105,3 @@ export function show_maps(mm: number, names: ReadonlyMap<number, string>): Shown
   }
   return out;
 }
-
-/** A shown VMA as a maps line (device and inode as for anonymous memory). */
-export function format_maps_line(v: ShownVma): string {
-  const head = `${v.start.toString(16).padStart(8, '0')}-${v.end.toString(16).padStart(8, '0')} ${v.perms} ${v.offset.toString(16).padStart(8, '0')} 00:00 0`;
-  return v.path ? `${head.padEnd(73)} ${v.path}` : `${head} `;
-}

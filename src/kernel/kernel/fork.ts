@@ -54,10 +54,6 @@ export function task_mm(t: number): number {
   return mem32[(t >> 2) + T_MM];
 }
 
-export function task_real_parent(t: number): number {
-  return mem32[(t >> 2) + T_REAL_PARENT];
-}
-
 // kernel/pid.c alloc_pid
 function alloc_pid(): number {
   return Atomics.add(mem32, pid_ns.addr >> 2, 1) + 1;

@@ -41,8 +41,6 @@ const RD_CB_COUNT = 4;
 const rcu_data = define_per_cpu('rcu_data', 32);
 
 // struct rcu_head, inside the object being freed: next, func, grace period needed
-export const RCU_HEAD_SIZE = 12;
-
 const nr_queued = define_counter('sim.rcu.callbacks_queued');
 const nr_invoked = define_counter('sim.rcu.callbacks');
 const nr_gp = define_counter('sim.rcu.grace_periods');
@@ -225,11 +223,6 @@ export function rcu_stats(): RcuStats {
   let waiting = 0;
   for (let cpu = 0, n = nr_cpu_ids(); cpu < n; cpu++) waiting += mem32[rdp_of(cpu) + RD_CB_COUNT];
   return { gp_seq: Atomics.load(mem32, rs(RS_GP_SEQ)), callbacks_waiting: waiting };
-}
-
-/** This CPU's queued callbacks (tests). */
-export function rcu_pending_callbacks(cpu: number): number {
-  return mem32[rdp_of(cpu) + RD_CB_COUNT];
 }
 
 /** Start a grace period now if callbacks wait for one, instead of at the next tick (tests). */

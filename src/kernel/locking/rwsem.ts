@@ -82,10 +82,6 @@ export function up_read(sem: number): void {
   }
 }
 
-export function rwsem_is_locked(sem: number): boolean {
-  return (Atomics.load(mem32, sem >> 2) & ~WAITERS) !== 0;
-}
-
 // kernel/locking/rwsem.c downgrade_write: the writer becomes a reader, letting other readers in
 export function downgrade_write(sem: number): void {
   const i = sem >> 2;

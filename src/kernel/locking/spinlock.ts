@@ -41,16 +41,8 @@ function spin_lock_slowpath(i: number): void {
   }
 }
 
-export function spin_trylock(lock: number): boolean {
-  return Atomics.compareExchange(mem32, lock >> 2, 0, 1) === 0;
-}
-
 // include/linux/spinlock.h spin_unlock
 export function spin_unlock(lock: number): void {
   const i = lock >> 2;
   if (Atomics.exchange(mem32, i, 0) === 2) Atomics.notify(mem32, i, 1);
-}
-
-export function spin_is_locked(lock: number): boolean {
-  return Atomics.load(mem32, lock >> 2) !== 0;
 }

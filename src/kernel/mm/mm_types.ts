@@ -93,10 +93,6 @@ export function mmap_lock_addr(mm: number): number {
   return mm + MM_MMAP_LOCK * 4;
 }
 
-export function mm_users(mm: number): number {
-  return Atomics.load(mem32, (mm >> 2) + MM_USERS);
-}
-
 export function mm_get(mm: number, field: number): number {
   return memf64[(mm >> 3) + field];
 }

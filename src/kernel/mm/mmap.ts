@@ -23,7 +23,6 @@ import {
 } from './vma.ts';
 import { unlink_anon_vmas } from './rmap.ts';
 
-export const EPERM = 1;
 export const ENOMEM = 12;
 export const EACCES = 13;
 export const EEXIST = 17;
