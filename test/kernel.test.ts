@@ -18,6 +18,7 @@ import { call_rcu, rcu_stats, synchronize_rcu } from '../src/kernel/kernel/rcu.t
 import { printk, read_kernel_log } from '../src/kernel/kernel/printk/printk.ts';
 import { CLONE_THREAD, CLONE_VM, kernel_clone, task_pid, task_tgid, task_mm } from '../src/kernel/kernel/fork.ts';
 import { getpid, getppid } from '../src/user/libc.ts';
+import { resolve_params, type Workload } from '../src/runner/workload.ts';
 
 // Everything a test defines must exist before boot for kmem_cache_init to set it up.
 const probe_cache = define_kmem_cache('probe', 200);
@@ -268,5 +269,17 @@ describe('kernel config', () => {
     expect(() => resolve_config(DEFAULT_PRESET, ['kernel.hz=999'])).toThrow(/not one of/);
     expect(() => resolve_config(DEFAULT_PRESET, ['kernel.hz=fast'])).toThrow(/not an integer/);
     expect(() => resolve_config(DEFAULT_PRESET, ['kernel.hz'])).toThrow(/key=value/);
+  });
+});
+
+describe('booleans on the command line', () => {
+  it('reads --set knobs and --param parameters with one vocabulary', () => {
+    const w: Workload = { description: 'b', kind: 'throughput', params: { on: { type: 'bool', default: false, description: 'a flag' } }, testcase() {} };
+    for (const [text, value] of [['1', true], ['Y', true], ['yes', true], ['on', true], ['true', true], ['0', false], ['n', false], ['NO', false], ['off', false], ['false', false]] as const) {
+      expect(resolve_config('v6.8', [`debug.mt_validate=${text}`]).knobs['debug.mt_validate'], text).toBe(value);
+      expect(resolve_params(w, { on: text }).on, text).toBe(value);
+    }
+    expect(() => resolve_config('v6.8', ['debug.mt_validate=maybe'])).toThrow("--set debug.mt_validate: 'maybe' is not a boolean (1/0, y/n, yes/no, true/false, on/off)");
+    expect(() => resolve_params(w, { on: 'maybe' })).toThrow("parameter on: 'maybe' is not a boolean (1/0, y/n, yes/no, true/false, on/off)");
   });
 });

@@ -3,6 +3,7 @@
 // tasks are created and after they are gone), and either a testcase loop or a scenario.
 
 import { safe_point } from '../machine/cpu.ts';
+import { BOOL_WORDS, parse_bool } from '../lib/bool.ts';
 
 export type ParamValue = number | string | boolean;
 export type Params = Record<string, ParamValue>;
@@ -134,8 +135,9 @@ export function resolve_params(w: Workload, given: Record<string, string>): Para
     }
     if (spec.type === 'string') out[key] = text;
     else if (spec.type === 'bool') {
-      if (!['0', '1', 'true', 'false'].includes(text)) throw new RangeError(`parameter ${key}: '${text}' is not a boolean`);
-      out[key] = text === '1' || text === 'true';
+      const v = parse_bool(text);
+      if (v === null) throw new RangeError(`parameter ${key}: '${text}' is not a boolean (${BOOL_WORDS})`);
+      out[key] = v;
     } else {
       const v = Number(text);
       if (text.trim() === '' || !Number.isInteger(v)) throw new RangeError(`parameter ${key}: '${text}' is not an integer`);
