@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { parse as parse_csv } from 'csv-parse/sync';
 import { FORMATS } from '../src/compare/format/index.ts';
 import { neutralise } from '../src/compare/format/csv.ts';
-import { group_from, type RunData } from '../src/compare/load.ts';
+import { group_from, load_path, type RunData } from '../src/compare/load.ts';
+import { gzipSync } from 'node:zlib';
 import { build_model, type CompareSettings } from '../src/compare/model.ts';
 import { describe_group, type Group } from '../src/compare/select.ts';
 import { Prng } from '../src/lib/prng.ts';
@@ -374,5 +375,25 @@ describe('compare CLI on result roots', () => {
     const r = run(join(dir, 'strings'), join(dir, 'strings'), '--all');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/1 non-numeric value skipped \(e\.g\. will-it-scale\.note in .*strings\/0\/stats\.json\)/);
+  });
+});
+
+describe('gzipped lkp results', () => {
+  it('reads stats.json.gz run by run, matrix.json.gz in a group, and a matrix.json.gz given as the path', () => {
+    const root = mkdtempSync(join(tmpdir(), 'scalelab-gz-'));
+    const runs = join(root, 'runs');
+    const values = [[100, 1], [110, 1], [90, 2]];
+    values.forEach(([ops, fails], i) => {
+      mkdirSync(join(runs, String(i)), { recursive: true });
+      writeFileSync(join(runs, String(i), 'stats.json.gz'), gzipSync(JSON.stringify({ 'will-it-scale.per_process_ops': ops, 'dmesg.BUG': fails })));
+    });
+    const matrix = { 'will-it-scale.per_process_ops': [100, 110, 90], 'dmesg.BUG': [1, 1, 2] };
+    mkdirSync(join(root, 'matrix'));
+    writeFileSync(join(root, 'matrix', 'matrix.json.gz'), gzipSync(JSON.stringify(matrix)));
+    for (const path of [runs, join(root, 'matrix'), join(root, 'matrix', 'matrix.json.gz')]) {
+      const g = load_path(path);
+      expect(g.complete.get('will-it-scale.per_process_ops'), path).toEqual([100, 110, 90]);
+      expect(g.all.get('dmesg.BUG'), path).toEqual([1, 1, 2]);
+    }
   });
 });

@@ -45,8 +45,9 @@ export interface RunRef {
   manifest: Manifest | null;
 }
 
+/** A file's text, gunzipped when it is `.gz` or only its `.gz` exists (lkp keeps old results gzipped). */
 function read_maybe_gz(path: string): string | null {
-  if (existsSync(path)) return readFileSync(path, 'utf8');
+  if (existsSync(path)) return path.endsWith('.gz') ? gunzipSync(readFileSync(path)).toString('utf8') : readFileSync(path, 'utf8');
   if (existsSync(`${path}.gz`)) return gunzipSync(readFileSync(`${path}.gz`)).toString('utf8');
   return null;
 }
