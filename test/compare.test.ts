@@ -283,7 +283,7 @@ describe('compare CLI on result roots', () => {
   write(join(dir, 'matrix-only', 'matrix.json'), { 'will-it-scale.per_process_ops': ops.base, stats_source: ops.base.map((_, i) => `/x/${i}/stats.json`) });
   // A scalelab result root with manifests.
   const results = join(dir, 'results');
-  const manifest = (kernel: string, label: string | null, commit: string) => ({ workload: 'brk2', label, mode: 'process', tasks: [1], nr_cpus: 2, mem_mb: 256, duration_s: 5, seed: 1, params: {}, kernel: { preset: kernel, id: kernel, knobs: { 'fork.dup_mmap': kernel === 'v6.7' ? 'bulk_store' : 'mt_dup' }, overrides: {} }, exact_metrics: ['sim.maple.store_spanning_per_op'], commit: { id: commit, sha: commit.padEnd(40, '0'), dirty: false }, host: { node: 'v20', cpu_model: 'cpu', cpus: 2, platform: 'linux' }, status: 'complete' });
+  const manifest = (kernel: string, label: string | null, commit: string) => ({ workload: 'brk2', label, mode: 'process', tasks: [1], nr_cpus: 2, mem_mb: 256, duration_s: 5, seed: 1, params: {}, kernel: { preset: kernel, id: kernel, knobs: { 'fork.dup_mmap': kernel === 'v6.7' ? 'bulk_store' : 'mt_dup' }, overrides: {} }, exact_metrics: ['sim.maple.store_spanning_per_op'], layout: { kind: 'maps', name: kernel === 'v6.7' ? 'one.maps' : 'two.maps', sha256: null }, commit: { id: commit, sha: commit.padEnd(40, '0'), dirty: false }, host: { node: 'v20', cpu_model: 'cpu', cpus: 2, platform: 'linux' }, status: 'complete' });
   for (const [kernel, commit, label, spanning] of [['v6.7', 'aaaa11112222', 'before', 0.5], ['v6.8', 'aaaa11112222', 'after', 0], ['v6.8', 'bbbb33334444', 'later', 0]] as const) {
     for (let r = 0; r < 4; r++) {
       const run = join(results, 'brk2', 'process-1', kernel, commit, String(r));
@@ -322,7 +322,7 @@ describe('compare CLI on result roots', () => {
   });
 
   it('selectors in the result root: kernel preset, label, commit prefix, key=value filters', () => {
-    for (const [a, b] of [['v6.7', 'after'], ['before', 'kernel=v6.8,commit=aaaa'], ['fork.dup_mmap=bulk_store', 'bbbb']]) {
+    for (const [a, b] of [['v6.7', 'after'], ['before', 'kernel=v6.8,commit=aaaa'], ['fork.dup_mmap=bulk_store', 'bbbb'], ['layout=one.maps', 'layout=two.maps,commit=aaaa']]) {
       const r = run(a, b, '--format', 'json', '--all');
       expect(r.code, `${a} ${b}: ${r.stderr}`).toBe(0);
       const j = JSON.parse(r.stdout);

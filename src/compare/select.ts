@@ -25,7 +25,7 @@ const LKP_AXES = ['testcase', 'path_params', 'tbox_group', 'rootfs', 'kconfig', 
 // scalelab's, <workload>/<mode>-<tasks>[-<params>]/<kernel-id>/<commit>.
 const SCALELAB_AXES = ['testcase', 'path_params', 'kernel', 'commit'];
 
-const FIXED_KEYS = ['workload', 'testcase', 'mode', 'tasks', 'path_params', 'kernel', 'preset', 'kernel_id', 'commit', 'label', 'seed', 'cpus', 'mem_mb', 'duration', 'node'];
+const FIXED_KEYS = ['workload', 'testcase', 'mode', 'tasks', 'path_params', 'kernel', 'preset', 'kernel_id', 'commit', 'label', 'seed', 'cpus', 'mem_mb', 'duration', 'node', 'layout'];
 
 interface Term {
   key: string | null;
@@ -77,6 +77,8 @@ function axis_values(root: string, ref: RunRef, key: string): string[] {
       return m ? [String(m.duration_s)] : [];
     case 'node':
       return m ? [m.host.node] : [];
+    case 'layout':
+      return m?.layout ? [m.layout.name] : [];
     default:
       if (m && key in m.kernel.knobs) return [String(m.kernel.knobs[key])];
       if (m && key in m.params) return [String(m.params[key])];

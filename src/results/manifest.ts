@@ -6,7 +6,6 @@ import { readFileSync } from 'node:fs';
 import { cpus, availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { ResolvedConfig } from '../kernel/config.ts';
-import type { LayoutRecord } from '../runner/layout.ts';
 
 export interface ProjectCommit {
   /** Twelve hex digits, with `-dirty` when the work tree has changes; `nogit` outside git. */
@@ -28,6 +27,15 @@ export function project_commit(root: string): ProjectCommit {
 
 export function tool_version(root: string): string {
   return (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+/** The parent process's address space as the manifest records it. */
+export interface LayoutRecord {
+  kind: 'maps' | 'synthetic';
+  /** The capture's file name, or `synthetic:key=N,...`. */
+  name: string;
+  /** The capture's sha256; null for the synthetic recipe. */
+  sha256: string | null;
 }
 
 export interface Manifest {

@@ -11,6 +11,7 @@ import { MapsError, parse_maps } from '../user/maps.ts';
 import { ReplayError, plan_replay, replay_maps, type ReplayOrder, type ReplayPlan } from '../user/replay.ts';
 import { build_parent_image, default_recipe, type ExecRecipe, type RecipeParams } from '../user/exec_image.ts';
 import { PROJECT_ROOT } from './build.ts';
+import type { LayoutRecord } from '../results/manifest.ts';
 import { start_kernel } from '../kernel/init/main.ts';
 import { resolve_config } from '../kernel/config.ts';
 import { kernel_clone } from '../kernel/kernel/fork.ts';
@@ -22,14 +23,6 @@ export const DEFAULT_MAPS = join(PROJECT_ROOT, 'layouts', 'will-it-scale-brk2_pr
 export type ParentLayout =
   | { kind: 'maps'; name: string; sha256: string; plan: ReplayPlan; order: ReplayOrder }
   | { kind: 'synthetic'; name: string; recipe: ExecRecipe };
-
-/** What the manifest records of the layout. */
-export interface LayoutRecord {
-  kind: ParentLayout['kind'];
-  /** The capture's file name, or `synthetic:key=N,...`. */
-  name: string;
-  sha256: string | null;
-}
 
 /**
  * The synthetic recipe's parameters, defaults from the shipped capture: 30 shared libraries, 2

@@ -23,12 +23,12 @@ export const CSV_HEAD = ['tasks,processes,processes_idle,threads,threads_idle,li
  * the row); a mode not run is 0 ops, 0 idle (lkp's patched runtest.py).
  */
 export function csv_rows(points: readonly PointResult[]): CsvRow[] {
+  const average = (p: PointResult | undefined) => (p === undefined ? 0 : p.errors.length > 0 ? -1 : p.average);
   const counts = [...new Set(points.map((p) => p.nr_tasks))].sort((a, b) => a - b);
   let linear = 0; // lkp's runtest.py starts at 0: without a 1-task point, linear stays 0
   return counts.map((tasks) => {
     const proc = points.find((p) => p.nr_tasks === tasks && p.mode === 'process');
     const thr = points.find((p) => p.nr_tasks === tasks && p.mode === 'thread');
-    const average = (p: PointResult | undefined) => (p === undefined ? 0 : p.errors.length > 0 ? -1 : p.average);
     const processes = average(proc);
     const threads = average(thr);
     if (tasks === 1) linear = Math.max(processes, threads);

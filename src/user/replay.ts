@@ -70,11 +70,13 @@ interface SharedMapping extends AnonMapping {
 export interface ReplayPlan {
   /** The pathname of every file id the replay uses (what /proc/PID/maps prints for it). */
   files: Map<number, string>;
+  /** And the other way round. */
+  file_ids: Map<string, number>;
   program: MappedObject;
   interp: MappedObject | null;
   stack: Range;
   vdso: Array<Range & { file: number; text: boolean }>;
-  heap: Range | null;
+  heap: MapsLine | null;
   /** Shared libraries, highest first (the order ld.so maps them in). */
   libraries: MappedObject[];
   /** Anonymous private mappings that are neither a bss nor the heap, highest first. */
@@ -120,7 +122,7 @@ export function plan_replay(maps: Maps): ReplayPlan {
   const by_path = new Map<string, MapsLine[]>();
   const shared: SharedMapping[] = [];
   let stack: Range | null = null;
-  let heap: Range | null = null;
+  let heap: MapsLine | null = null;
   const vdso: ReplayPlan['vdso'] = [];
   for (const l of lines) {
     const prot = prot_of(l.perms);
@@ -193,8 +195,8 @@ export function plan_replay(maps: Maps): ReplayPlan {
     .filter((l) => !used.has(l))
     .map((l) => ({ start: l.start, end: l.end, prot: prot_of(l.perms), line: l.line }))
     .sort((a, b) => b.start - a.start);
-  if (heap && program && heap.start < object_end(program)) throw new ReplayError(lines.find((l) => l.path === '[heap]')!.line, '[heap] starts inside the program');
-  return { files, program, interp, stack, vdso, heap, libraries, anon, shared, lines };
+  if (heap && heap.start < object_end(program)) throw new ReplayError(heap.line, '[heap] starts inside the program');
+  return { files, file_ids, program, interp, stack, vdso, heap, libraries, anon, shared, lines };
 }
 
 function object_end(o: MappedObject): number {
@@ -297,10 +299,10 @@ export function replay_maps(plan: ReplayPlan, order: ReplayOrder = 'process'): v
 }
 
 // glibc malloc sysmalloc: the main arena grows with sbrk, the new top chunk's header written
-function grow_heap(heap: Range): void {
+function grow_heap(heap: MapsLine): void {
   for (let cur = heap.start; cur < heap.end; ) {
     const step = Math.min(MALLOC_HEAP_STEP, heap.end - cur);
-    must(sbrk(step) === cur, 0, 'grow the heap');
+    must(sbrk(step) === cur, heap.line, 'grow the heap');
     write_fault(cur);
     cur += step;
   }
@@ -340,7 +342,7 @@ function replay_lines(plan: ReplayPlan, order: 'descending' | 'ascending'): void
       continue;
     }
     const anonymous = is_anonymous(l);
-    const file = anonymous ? 0 : [...plan.files].find(([, p]) => p === l.path)![0];
+    const file = anonymous ? 0 : plan.file_ids.get(l.path)!;
     const flags = (l.perms[3] === 's' ? MAP_SHARED : MAP_PRIVATE) | MAP_FIXED | (anonymous ? MAP_ANONYMOUS : 0);
     const prot = relro.has(l.start) ? PROT_READ | PROT_WRITE : prot_of(l.perms);
     must(mmap(l.start, l.end - l.start, prot, flags, file, l.offset / PAGE_SIZE) === l.start, l.line, 'map the line');
