@@ -9,11 +9,11 @@ import { read_counter_by_name } from '../src/machine/counters.ts';
 import { synchronize_rcu } from '../src/kernel/kernel/rcu.ts';
 import { kernel_clone, mmput, task_mm } from '../src/kernel/kernel/fork.ts';
 import { mt_entries, mt_validate } from '../src/kernel/lib/maple_tree.ts';
-import { MM_BRK, PAGE_SIZE, VM_ACCOUNT, mm_get, mm_map_count, mm_mt, vm_end, vm_flags, vm_start } from '../src/kernel/mm/mm_types.ts';
+import { MM_BRK, PAGE_SIZE, VM_ACCOUNT, mm_get, mm_map_count, mm_mt, vm_end, vm_flags, vm_start, vma_anon_vma } from '../src/kernel/mm/mm_types.ts';
 import { MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../src/kernel/mm/mmap.ts';
 import { find_vma } from '../src/kernel/mm/vma.ts';
 import { anon_vma_chain_length } from '../src/kernel/mm/rmap.ts';
-import { brk, mmap, mprotect, munmap, sbrk } from '../src/user/libc.ts';
+import { brk, mmap, mprotect, munmap, sbrk, write_fault } from '../src/user/libc.ts';
 import { MapsError, parse_maps, show_maps } from '../src/user/maps.ts';
 import { plan_replay } from '../src/user/replay.ts';
 import { DEFAULT_MAPS } from '../src/runner/layout.ts';
@@ -88,6 +88,28 @@ describe('mprotect', () => {
     mt_validate(mm_mt(mm));
   });
 
+  it("a merge gives the VMA that takes over the neighbours the anon_vma it lacks (dup_anon_vma, case 6)", () => {
+    const { mm } = boot_layout(TINY_MAPS);
+    // Top-down, three one-page VMAs: r (written: it has an anon_vma), m read-only, l not yet written.
+    const r = mmap(0, P, RW, ANON, 0, 0);
+    expect(write_fault(r)).toBe(0);
+    const m = mmap(0, P, PROT_READ, ANON, 0, 0);
+    const l = mmap(0, P, RW, ANON, 0, 0);
+    expect([m, l]).toEqual([r - P, r - 2 * P]);
+    const anon_vma = vma_anon_vma(find_vma(mm, r));
+    expect(anon_vma).not.toBe(0);
+    const allocated = counter('sim.slab.anon_vma.alloc');
+    // m writable again: l and r both merge with it (no anon_vma on l's side, r's chain singular),
+    // l takes the range and r's anon_vma.
+    expect(mprotect(m, P, RW)).toBe(0);
+    expect(ranges(mm).filter(([s]) => s >= l && s < TINY.vvar)).toEqual([[l, r + P]]);
+    expect(vma_anon_vma(find_vma(mm, l))).toBe(anon_vma);
+    expect(anon_vma_chain_length(find_vma(mm, l))).toBe(1);
+    // So the first write to l's old page finds an anon_vma and allocates none.
+    expect(write_fault(l)).toBe(0);
+    expect(counter('sim.slab.anon_vma.alloc')).toBe(allocated);
+  });
+
   it('refuses access the mapping may not have, and a range with a hole', () => {
     boot_layout(TINY_MAPS);
     // [vvar] is not VM_MAYWRITE: it may never be made writable.
@@ -136,6 +158,22 @@ describe('fork', () => {
       void parent;
     });
   }
+
+  it("a grandchild never gets the root anon_vma, even after the parent's VMA is gone (6.2+ self-parent count)", () => {
+    const { task: parent } = boot_layout(TINY_MAPS);
+    const x = mmap(0, P, RW, ANON, 0, 0);
+    expect(write_fault(x)).toBe(0);
+    const root = vma_anon_vma(find_vma(task_mm(parent), x));
+    const child = kernel_clone(0);
+    expect(munmap(x, P)).toBe(0); // the root anon_vma: no VMA of its own left, one child
+    set_current(child);
+    const grandchild = kernel_clone(0);
+    const vma = find_vma(task_mm(grandchild), x);
+    // Not reused: a fresh anon_vma of its own, linked after the child's and the root.
+    expect(vma_anon_vma(vma)).not.toBe(root);
+    expect(vma_anon_vma(vma)).not.toBe(vma_anon_vma(find_vma(task_mm(child), x)));
+    expect(anon_vma_chain_length(vma)).toBe(3);
+  });
 
   it('frees everything when the last user drops an mm', () => {
     const { mm } = boot_layout(TINY_MAPS);

@@ -178,7 +178,12 @@ export function plan_replay(maps: Maps): ReplayPlan {
     const end = bss ? bss.end : last.end;
     const base = segments[0].start;
     const room_above = next_start(end) - end;
-    return { path, file, segments, bss, align: base % HUGE_ALIGN === 0 && room_above > 0 ? HUGE_ALIGN : PAGE_SIZE, room_above };
+    // A top-down reservation of maplen (span + alignment, at least twice the alignment) aligns up
+    // to the base only when it ended more than maplen - span - alignment above the span.
+    const maplength = end - base;
+    const slack = Math.max(0, HUGE_ALIGN - maplength);
+    const aligned = base % HUGE_ALIGN === 0 && room_above > slack;
+    return { path, file, segments, bss, align: aligned ? HUGE_ALIGN : PAGE_SIZE, room_above };
   };
   const paths = [...by_path.keys()];
   if (paths.length === 0) throw new ReplayError(lines[0].line, 'no program: no file-backed mapping');
@@ -233,7 +238,7 @@ function map_library(o: MappedObject): void {
   if (o.align > PAGE_SIZE) {
     // Reserve span + alignment top-down, map the file at the aligned address, give back both ends.
     const maplen = maplength >= o.align ? maplength + o.align : 2 * o.align;
-    const res_end = base + maplength + Math.min(o.room_above, o.align);
+    const res_end = base + maplength + Math.min(o.room_above, maplen - maplength);
     const res_start = res_end - maplen;
     must(mmap(res_start, maplen, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, 0, 0) === res_start, first.line, `reserve ${o.path}`);
     must(mmap(base, maplength, first.prot, MAP_PRIVATE | MAP_FIXED, o.file, pgoff) === base, first.line, `map ${o.path}`);

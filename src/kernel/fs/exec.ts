@@ -7,16 +7,16 @@
 import { mem32 } from '../../machine/memory.ts';
 import { get_current } from '../../machine/cpu.ts';
 import {
-  ELF_ET_DYN_BASE, MM_BRK, MM_END_CODE, MM_END_DATA, MM_MMAP_BASE, MM_START_BRK, MM_START_CODE, MM_START_DATA,
-  MM_START_STACK, PAGE_SIZE, STACK_GUARD_GAP, STACK_TOP, TASK_SIZE, VMA_FILE, VM_DONTEXPAND, VM_EXEC, VM_IO, VM_MAYEXEC,
-  VM_MAYREAD, VM_MAYWRITE, VM_PFNMAP, VM_READ, VM_SOFTDIRTY, VM_STACK_FLAGS, mm_set, set_vm_end, set_vm_flags,
-  set_vm_pgoff, set_vm_start,
+  ELF_ET_DYN_BASE, MM_BRK, MM_END_CODE, MM_END_DATA, MM_MMAP_BASE, MM_STACK_VM, MM_START_BRK, MM_START_CODE, MM_START_DATA,
+  MM_START_STACK, MM_TOTAL_VM, PAGE_SIZE, STACK_GUARD_GAP, STACK_TOP, TASK_SIZE, VMA_FILE, VM_DONTDUMP, VM_DONTEXPAND, VM_EXEC,
+  VM_IO, VM_MAYEXEC, VM_MAYREAD, VM_MAYWRITE, VM_PFNMAP, VM_READ, VM_SOFTDIRTY, VM_STACK_FLAGS, mm_get, mm_set, set_vm_end,
+  set_vm_flags, set_vm_pgoff, set_vm_start, vm_start,
 } from '../mm/mm_types.ts';
 import {
   MAP_FIXED, MAP_PRIVATE, PROT_EXEC, PROT_WRITE, do_brk_segment, do_mmap, do_munmap, get_unmapped_area, insert_vm_struct,
   mmap_write_lock, mmap_write_unlock,
 } from '../mm/mmap.ts';
-import { vm_area_alloc } from '../mm/vma.ts';
+import { VmaIterator, vm_area_alloc, vma_iter_config, vma_iter_prealloc, vma_iter_store } from '../mm/vma.ts';
 import { T_MM, mm_alloc, mmput } from '../kernel/fork.ts';
 
 /** A loadable segment of an ELF file, in pages. */
@@ -101,16 +101,33 @@ export function load_image(mm: number, img: ElfImage, base: number): number {
   return load_addr;
 }
 
-// fs/exec.c __bprm_mm_init + setup_arg_pages: the stack VMA, growing down from its top
+/** fs/exec.c setup_arg_pages: the stack grows by 128 KiB beyond the arguments at exec. */
+const STACK_EXPAND = 131072;
+
+// fs/exec.c __bprm_mm_init + setup_arg_pages: the stack VMA is inserted holding the arguments
+// (`pages` less the expansion, at least one page), then expanded down by 128 KiB
+// (mm/mmap.c expand_downwards: one store of the larger range)
 function setup_arg_pages(mm: number, pages: number, top: number): void {
+  const expand = Math.min(STACK_EXPAND / PAGE_SIZE, pages - 1);
   const vma = vm_area_alloc(mm);
-  set_vm_start(vma, top - pages * PAGE_SIZE);
+  set_vm_start(vma, top - (pages - expand) * PAGE_SIZE);
   set_vm_end(vma, top);
-  set_vm_pgoff(vma, (top - pages * PAGE_SIZE) / PAGE_SIZE);
+  set_vm_pgoff(vma, vm_start(vma) / PAGE_SIZE);
   set_vm_flags(vma, VM_STACK_FLAGS);
   if (insert_vm_struct(mm, vma)) throw new Error('exec: cannot map the stack');
   mm_set(mm, MM_START_STACK, top - PAGE_SIZE);
+  if (!expand) return;
+  const vmi = stack_vmi.init(mm, vm_start(vma));
+  vma_iter_config(vmi, top - pages * PAGE_SIZE, top);
+  if (vma_iter_prealloc(vmi, vma)) throw new Error('exec: cannot expand the stack');
+  set_vm_start(vma, top - pages * PAGE_SIZE);
+  set_vm_pgoff(vma, vm_start(vma) / PAGE_SIZE);
+  vma_iter_store(vmi, vma);
+  mm_set(mm, MM_STACK_VM, mm_get(mm, MM_STACK_VM) + expand);
+  mm_set(mm, MM_TOTAL_VM, mm_get(mm, MM_TOTAL_VM) + expand);
 }
+
+const stack_vmi = new VmaIterator();
 
 // arch/x86/entry/vdso/vma.c map_vdso: the vDSO's special mappings, placed top-down as one
 // block; the code is installed first (_install_special_mapping), then the data pages
@@ -129,7 +146,7 @@ function map_vdso(mm: number, vdso: readonly VdsoMapping[]): void {
     const vma = vm_area_alloc(mm);
     set_vm_start(vma, at);
     set_vm_end(vma, at + m.pages * PAGE_SIZE);
-    set_vm_flags(vma, (m.text ? VM_READ | VM_EXEC | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC : VM_READ | VM_MAYREAD | VM_IO | VM_PFNMAP) | special);
+    set_vm_flags(vma, (m.text ? VM_READ | VM_EXEC | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC : VM_READ | VM_MAYREAD | VM_IO | VM_DONTDUMP | VM_PFNMAP) | special);
     mem32[(vma >> 2) + VMA_FILE] = m.file;
     if (insert_vm_struct(mm, vma)) throw new Error('exec: cannot map the vDSO');
   }

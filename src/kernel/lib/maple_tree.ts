@@ -1807,7 +1807,6 @@ function mas_root_expand(mas: MaState, entry: number): number {
 // lib/maple_tree.c mas_store_root. Storing NULL follows 6.10+: clear the root pointer or do
 // nothing; 6.7 would expand the root into a node of nothing but NULLs (the mm never does it).
 function mas_store_root(mas: MaState, entry: number): void {
-  this_cpu_inc(c_store_root);
   if (!entry) {
     if (!mas.index) set_mt_root(mas.tree, 0);
   } else if (mas.last !== 0 || mas.index !== 0) mas_root_expand(mas, entry);
@@ -1816,6 +1815,7 @@ function mas_store_root(mas: MaState, entry: number): void {
     set_mt_root(mas.tree, entry);
     mas.node = MAS_START;
   }
+  if (!mas_is_err(mas)) this_cpu_inc(c_store_root); // a store retried after -ENOMEM counts once
 }
 
 // lib/maple_tree.c mas_is_span_wr: does the write go past this node?
@@ -2185,8 +2185,8 @@ function mas_wr_store_entry(wr: MaWrState): number {
   }
   mas_wr_end_piv(wr);
   if (!mas.index && mas.last === ULONG_MAX) {
-    this_cpu_inc(c_store_root);
     mas_new_root(mas, wr.entry);
+    if (!mas_is_err(mas)) this_cpu_inc(c_store_root);
     return wr.content;
   }
   mas_wr_modify(wr);

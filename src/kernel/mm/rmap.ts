@@ -124,7 +124,10 @@ export function anon_vma_prepare(vma: number, prev: number, next: number): void 
   if (vma_anon_vma(vma)) return;
   let anon_vma = find_mergeable_anon_vma(vma, prev, next);
   if (anon_vma) mem32[av(anon_vma, AV_REFCOUNT)]++;
-  else anon_vma = anon_vma_alloc();
+  else {
+    anon_vma = anon_vma_alloc();
+    mem32[av(anon_vma, AV_NUM_CHILDREN)]++; // self-parent link for a new root (6.2+): a root is never reused
+  }
   mem32[(vma >> 2) + VMA_ANON_VMA] = anon_vma;
   anon_vma_chain_link(vma, anon_vma);
   mem32[av(anon_vma, AV_NUM_ACTIVE_VMAS)]++;
@@ -179,10 +182,8 @@ export function unlink_anon_vmas(vma: number): void {
   while (avc) {
     const next = mem32[(avc >> 2) + AVC_SAME_VMA_NEXT];
     const anon_vma = mem32[(avc >> 2) + AVC_ANON_VMA];
-    if (--mem32[av(anon_vma, AV_NR_AVC)] === 0) {
-      const parent = mem32[av(anon_vma, AV_PARENT)];
-      if (parent !== anon_vma) mem32[av(parent, AV_NUM_CHILDREN)]--;
-    }
+    // The last link gone, the parent has one child less (a root is its own parent).
+    if (--mem32[av(anon_vma, AV_NR_AVC)] === 0) mem32[av(mem32[av(anon_vma, AV_PARENT)], AV_NUM_CHILDREN)]--;
     kmem_cache_free(anon_vma_chain_cachep, avc);
     put_anon_vma(anon_vma);
     avc = next;

@@ -13,7 +13,7 @@ import {
   mas_store_prealloc, mtree_load,
 } from '../lib/maple_tree.ts';
 import {
-  PAGE_SIZE, VMA_AVC_HEAD, VMA_MM, VMA_RCU, VM_AREA_STRUCT_SIZE, VM_SOFTDIRTY, VM_SPECIAL, mm_add_map_count, mm_mt, set_vm_end,
+  PAGE_SIZE, VMA_ANON_VMA, VMA_AVC_HEAD, VMA_MM, VMA_RCU, VM_AREA_STRUCT_SIZE, VM_SOFTDIRTY, VM_SPECIAL, mm_add_map_count, mm_mt, set_vm_end,
   set_vm_pgoff, set_vm_start, vm_end, vm_flags, vm_pgoff, vm_start, vma_anon_vma, vma_file, vma_mm, vma_pages,
 } from './mm_types.ts';
 import { anon_vma_chain_singular, anon_vma_clone, unlink_anon_vmas } from './rmap.ts';
@@ -304,7 +304,9 @@ export function count_brk_merge(): void {
 
 // mm/mmap.c dup_anon_vma: a VMA taking over src's range takes its anon_vma if it has none
 function dup_anon_vma(dst: number, src: number): void {
-  if (vma_anon_vma(src) && !vma_anon_vma(dst)) anon_vma_clone(dst, src);
+  if (!vma_anon_vma(src) || vma_anon_vma(dst)) return;
+  mem32[(dst >> 2) + VMA_ANON_VMA] = vma_anon_vma(src);
+  anon_vma_clone(dst, src);
 }
 
 // mm/mmap.c split_vma (the map_count limit is not modeled)
