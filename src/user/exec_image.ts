@@ -144,14 +144,8 @@ function map_library(shape: ImageShape): void {
   write_fault(data_addr); // relocations write the GOT
 }
 
-/** Where the recipe put the heap, for tests. */
-export interface ParentImage {
-  start_brk: number;
-  brk: number;
-}
-
 /** Build the current task's address space from the recipe (runs on a CPU, as the task). */
-export function build_parent_image(recipe: ExecRecipe): ParentImage {
+export function build_parent_image(recipe: ExecRecipe): void {
   const program = elf(recipe.program);
   const ldso = elf(recipe.ldso);
   const { load_bias } = exec_elf(program, ldso, { stack_pages: recipe.stack_pages, brk_gap_pages: recipe.brk_gap_pages, vdso: VDSO_6_7 });
@@ -161,7 +155,6 @@ export function build_parent_image(recipe: ExecRecipe): ParentImage {
   if (data.bss_pages) write_fault(load_bias + (data.offset + data.pages) * PAGE_SIZE);
   for (const lib of recipe.libs) map_library(lib);
   // malloc: the main arena grows with brk, and every new top chunk is written
-  const start_brk = sbrk(0);
   for (const pages of [recipe.heap_pages, ...recipe.heap_grows]) {
     const old = sbrk(pages * PAGE_SIZE);
     if (old < 0) throw new Error('malloc: brk failed');
@@ -179,6 +172,5 @@ export function build_parent_image(recipe: ExecRecipe): ParentImage {
   const shared = mmap(0, recipe.shared_pages * PAGE_SIZE, RW, MAP_SHARED | MAP_ANONYMOUS, 0, 0);
   if (shared < 0) throw new Error('will-it-scale: cannot map the result area');
   write_fault(shared);
-  return { start_brk, brk: sbrk(0) };
 }
 
