@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { csv_rows, dmesg_stat, format_csv, parse_will_it_scale, sim_stats } from '../src/runner/metrics.ts';
+import { CSV_HEAD, csv_rows, dmesg_stat, format_csv_row, parse_will_it_scale, sim_stats, type CsvRow } from '../src/runner/metrics.ts';
+
+/** runtest.py's whole output, as run.ts prints it: the head lines, then a row per task count. */
+function format_csv(rows: readonly CsvRow[]): string {
+  return [...CSV_HEAD, ...rows.map(format_csv_row)].join('\n') + '\n';
+}
 import type { PointResult } from '../src/runner/point.ts';
 
 function point(mode: 'process' | 'thread', nr_tasks: number, average: number, idle: number, counters: Record<string, number> = {}, ops = 0): PointResult {

@@ -49,11 +49,6 @@ export function format_csv_row(r: CsvRow): string {
   return [Math.trunc(r.tasks), Math.trunc(r.processes), sprintf('%0.2f', r.processes_idle), Math.trunc(r.threads), sprintf('%0.2f', r.threads_idle), Math.trunc(r.linear)].join(',');
 }
 
-/** runtest.py's whole output: the two head lines, then the rows. */
-export function format_csv(rows: readonly CsvRow[]): string {
-  return [...CSV_HEAD, ...rows.map(format_csv_row)].join('\n') + '\n';
-}
-
 /** Ruby's `%d` of a Float: truncation toward zero. */
 function ruby_d(x: number): number {
   return Math.trunc(x);

@@ -1,4 +1,4 @@
-// /proc/PID/maps, read and written: a capture is parsed into its lines (with the line number of
+// /proc/PID/maps, read and shown: a capture is parsed into its lines (with the line number of
 // every complaint), and a simulated address space is shown the way fs/proc/task_mmu.c
 // show_map_vma shows one, so a replayed parent can be compared with the capture it came from.
 
