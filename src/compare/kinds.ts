@@ -1,30 +1,21 @@
-// What kind of metric a key names, by lkp's conventions and scalelab's additions: failure stats
-// (their own block), absolute changes (percentage points), "perf metrics" (a 1% change matters,
+// What kind of metric a key names, by lkp's conventions and scalelab's additions (failure stats
+// are lkp's function_stat?, in lkp/tables.ts): absolute changes (percentage points), "perf metrics" (a 1% change matters,
 // others need 5%), and which direction is better.
 
-/** lkp's etc/failure and etc/pass, reduced to the families that appear in will-it-scale results. */
-export const FAILURE_PREFIX = /^(dmesg|kmsg|last_state|stderr)\./;
-const FAILURE_SUFFIX = /\.(fail|pass|error|warn)$/;
-
-/** A failure (functional) stat: shown as fail:runs, never averaged. lkp's __function_stat?. */
-export function is_failure_stat(key: string): boolean {
-  if (key.includes('.time.') || key.includes('.timestamp:') || key.includes('.bootstage:')) return false;
-  return FAILURE_PREFIX.test(key) || FAILURE_SUFFIX.test(key) || /assert/i.test(key);
-}
+import { perf_metric, stat_key_base } from './lkp/tables.ts';
 
 /** lkp's $stat_absolute_changes: the change is a difference, not a percentage. */
 export function is_absolute_change(key: string): boolean {
   return key.startsWith('perf-profile') || key.endsWith('%');
 }
 
-// lkp's etc/perf-metrics-prefixes and perf_metric? patterns, plus scalelab's own counters.
-const PERF_PREFIXES = ['perf-stat.', 'proc-vmstat.', 'vmstat.cpu.', 'iostat.', 'turbostat.PkgTmp', 'turbostat.%Busy', 'sim.', 'will-it-scale.'];
-
-/** A metric where a 1% change is worth showing (lkp's perf_metric?); `tests` are the workloads' own stat bases. */
+/**
+ * A metric where a 1% change is worth showing (5% otherwise), for the U-test rows: lkp's
+ * perf_metric?, scalelab's kernel counters (sim.*), and the workloads' own stats (`tests`, their
+ * stat bases). lkp's own gates use perf_metric? alone.
+ */
 export function is_perf_metric(key: string, tests: ReadonlySet<string>): boolean {
-  if (PERF_PREFIXES.some((p) => key.startsWith(p))) return true;
-  if (/^(.*\.)?time\..+/.test(key) || /^lock_stat\..*\.contentions/.test(key)) return true;
-  return tests.has(key.slice(0, key.indexOf('.')));
+  return perf_metric(key) || key.startsWith('sim.') || tests.has(stat_key_base(key));
 }
 
 export type Direction = 'higher' | 'lower';

@@ -1,7 +1,8 @@
 // Reading result groups from disk, as lkp lays them out: a group directory holds numbered run
 // directories, each with a stats.json of {metric: number} (scalelab adds manifest.json and an
 // `incomplete` marker); a matrix.json of {metric: [value per run]} may stand alone; a run
-// directory on its own is a group of one run.
+// directory on its own is a group of one run. The runs' stats become the group's matrix as lkp's
+// unite_to makes it (lib/matrix.rb), so that every format sees the rows lkp would.
 
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -9,14 +10,17 @@ import { gunzipSync } from 'node:zlib';
 import { UsageError } from '../lib/cli.ts';
 import { INCOMPLETE, MANIFEST, MATRIX, STATS } from '../results/layout.ts';
 import type { Manifest } from '../results/manifest.ts';
+import { whole_float_literals } from './lkp/json.ts';
 
 export interface RunData {
   /** The run's name: its directory, or its column in a matrix.json. */
   name: string;
   /** The file its numbers came from. */
   source: string;
-  /** A failed run (a point failed, or lkp marked it incomplete): it counts for failure stats only. */
+  /** A failed run (a point failed, or lkp marked it incomplete): scalelab counts it for failure stats only. */
   failed: boolean;
+  /** lkp's incomplete run (last_state.is_incomplete_run is 1): lkp counts it for failure stats only. */
+  lkp_incomplete: boolean;
   manifest: Manifest | null;
 }
 
@@ -30,9 +34,19 @@ export interface LoadedGroup {
   single_run: string | null;
   /** Complete and failed runs, in run order. */
   runs: RunData[];
-  /** Values over all of `runs` (failure stats), and over the complete ones only (everything else). */
+  /**
+   * lkp's matrix: values over all of `runs`, metrics in the order lkp's unite_to first keeps them,
+   * without the ones it drops (all zeros that are Integers, per-CPU sched_debug stats).
+   */
   all: Matrix;
+  /** Per metric, the columns of `all` whose whole-number value is a Ruby Float (`7.0` in the JSON). */
+  floats: Map<string, Set<number>>;
+  /** lkp's complete matrix (complete_matrix): without runs lkp marked incomplete. */
+  lkp_complete: Matrix;
+  /** scalelab's: without failed runs either. */
   complete: Matrix;
+  /** Metrics a run's manifest says were 0 (lkp's pipeline leaves zeros out of stats.json). */
+  zero_stats: Set<string>;
   /** Runs skipped entirely: interrupted, killed, or without stats. */
   incomplete: number;
   /** Values that were not numbers, skipped. */
@@ -78,8 +92,10 @@ function numbered_dirs(dir: string): string[] {
     .sort((a, b) => Number(a) - Number(b));
 }
 
-/** Runs read, with their parsed stats not yet checked. */
-export type RunStats = { run: RunData; stats: Record<string, unknown> }[];
+/** Runs read, with their parsed stats not yet checked, and the stats written as whole-number Floats. */
+export type RunStats = { run: RunData; stats: Record<string, unknown>; floats?: ReadonlySet<string> }[];
+
+const is_incomplete_run = (stats: Record<string, unknown>) => stats['last_state.is_incomplete_run'] === 1;
 
 function failed_by_stats(stats: Record<string, unknown>, manifest: Manifest | null): boolean {
   const n = (k: string) => (typeof stats[k] === 'number' ? (stats[k] as number) : 0);
@@ -96,19 +112,26 @@ function load_run(dir: string, group: LoadedGroup, pending: RunStats, manifest: 
   }
   const raw = parse_json(text, stats_file);
   if (!is_object(raw)) throw new UsageError(`corrupt ${stats_file}: not a JSON object of metrics`);
-  const run: RunData = { name: basename(dir), source: stats_file, failed: failed_by_stats(raw, manifest), manifest };
+  const run: RunData = { name: basename(dir), source: stats_file, failed: failed_by_stats(raw, manifest), lkp_incomplete: is_incomplete_run(raw), manifest };
   group.runs.push(run);
-  pending.push({ run, stats: raw });
+  const floats = new Set<string>();
+  for (const [k, at] of whole_float_literals(text)) if (at === true) floats.add(k);
+  pending.push({ run, stats: raw, floats });
 }
 
-/** The group's matrices from its runs' stats; values that are not finite numbers are skipped and counted. */
-function build_matrices(group: LoadedGroup, pending: RunStats): void {
-  const complete_index = new Map<RunData, number>();
-  for (const r of group.runs) if (!r.failed) complete_index.set(r, complete_index.size);
+// unite_remove_denylist_stats: per-CPU sched_debug stats vary too much between runs.
+const SCHED_DEBUG_PER_CPU = /^sched_debug.*\.[0-9]+$/;
+
+/**
+ * The group's matrices from its runs' stats, as unite_to builds lkp's run by run: a metric enters
+ * where a run first has it, zero-filled before; a metric whose values are all Integer zeros is
+ * dropped (unite_remove_empty_stats), so it enters only with its first other value. `as_is` (a
+ * matrix.json read as it is) keeps every metric, as ncompare does. Values that are not finite
+ * numbers are skipped and counted.
+ */
+function build_matrices(group: LoadedGroup, pending: RunStats, as_is = false): void {
   const n_all = group.runs.length;
-  const n_complete = complete_index.size;
-  pending.forEach(({ run, stats }, i) => {
-    const ci = complete_index.get(run);
+  pending.forEach(({ run, stats, floats }, i) => {
     for (const key in stats) {
       const v = stats[key];
       if (typeof v !== 'number' || !Number.isFinite(v)) {
@@ -116,15 +139,28 @@ function build_matrices(group: LoadedGroup, pending: RunStats): void {
         group.non_numeric.example ??= `${key} in ${run.source}`;
         continue;
       }
+      const float = floats?.has(key) ?? false;
+      if (!as_is && SCHED_DEBUG_PER_CPU.test(key)) continue;
       let col = group.all.get(key);
-      if (!col) group.all.set(key, (col = new Array<number>(n_all).fill(0)));
+      if (!col) {
+        if (!as_is && v === 0 && !float) continue;
+        group.all.set(key, (col = new Array<number>(n_all).fill(0)));
+      }
       col[i] = v;
-      if (ci === undefined) continue;
-      let c = group.complete.get(key);
-      if (!c) group.complete.set(key, (c = new Array<number>(n_complete).fill(0)));
-      c[ci] = v;
+      if (float) {
+        let f = group.floats.get(key);
+        if (!f) group.floats.set(key, (f = new Set()));
+        f.add(i);
+      }
     }
+    for (const k of run.manifest?.zero_stats ?? []) group.zero_stats.add(k);
   });
+  const columns = (keep: (r: RunData) => boolean, into: Matrix) => {
+    const cols = group.runs.flatMap((r, i) => (keep(r) ? [i] : []));
+    for (const [k, values] of group.all) into.set(k, cols.map((i) => values[i]));
+  };
+  columns((r) => !r.lkp_incomplete, group.lkp_complete);
+  columns((r) => !r.failed, group.complete);
 }
 
 /** lkp's matrix.json: one column per run; `stats_source` names them when it is there. */
@@ -140,15 +176,17 @@ function load_matrix(file: string, text: string, group: LoadedGroup, pending: Ru
     if (!Array.isArray(values)) columns.forEach((c) => (c[key] = values));
     else values.slice(0, cols).forEach((v, i) => (columns[i][key] = v));
   }
+  const floats = columns.map(() => new Set<string>());
+  for (const [k, at] of whole_float_literals(text)) if (at !== true) for (const i of at) floats[i]?.add(k);
   columns.forEach((stats, i) => {
-    const run: RunData = { name: String(i), source: sources?.[i] ?? `${file}[${i}]`, failed: failed_by_stats(stats, null), manifest: null };
+    const run: RunData = { name: String(i), source: sources?.[i] ?? `${file}[${i}]`, failed: failed_by_stats(stats, null), lkp_incomplete: is_incomplete_run(stats), manifest: null };
     group.runs.push(run);
-    pending.push({ run, stats });
+    pending.push({ run, stats, floats: floats[i] });
   });
 }
 
 function empty_group(path: string, single_run: string | null = null): LoadedGroup {
-  return { path, single_run, runs: [], all: new Map(), complete: new Map(), incomplete: 0, non_numeric: { count: 0, example: null } };
+  return { path, single_run, runs: [], all: new Map(), floats: new Map(), lkp_complete: new Map(), complete: new Map(), zero_stats: new Set(), incomplete: 0, non_numeric: { count: 0, example: null } };
 }
 
 /** A group from a path: a group directory, a run directory, or a matrix.json file. */
@@ -164,6 +202,7 @@ export function load_path(path: string): LoadedGroup {
     } else {
       g = empty_group(dirname(abs));
       load_matrix(abs, read_maybe_gz(abs) ?? '', g, pending);
+      return finish(g, pending, path, true);
     }
   } else if (read_maybe_gz(join(abs, STATS)) !== null || existsSync(join(abs, INCOMPLETE))) {
     g = empty_group(dirname(abs), basename(abs));
@@ -176,6 +215,7 @@ export function load_path(path: string): LoadedGroup {
       const text = read_maybe_gz(join(abs, MATRIX));
       if (text === null) throw new UsageError(`${path}: no runs (no numbered run directories with ${STATS}, no ${MATRIX})`);
       load_matrix(join(abs, MATRIX), text, g, pending);
+      return finish(g, pending, path, true);
     }
   }
   return finish(g, pending, path);
@@ -197,9 +237,9 @@ export function group_from(path: string, runs: RunStats): LoadedGroup {
 }
 
 // A group whose every run failed still has its failure stats to show; one with no run at all has nothing.
-function finish(g: LoadedGroup, pending: RunStats, what: string): LoadedGroup {
+function finish(g: LoadedGroup, pending: RunStats, what: string, as_is = false): LoadedGroup {
   if (g.runs.length === 0) throw new UsageError(`${what}: no runs to compare (${g.incomplete} incomplete)`);
-  build_matrices(g, pending);
+  build_matrices(g, pending, as_is);
   return g;
 }
 

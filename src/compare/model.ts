@@ -9,8 +9,10 @@ import { bh_qvalues } from '../stats/fdr.ts';
 import { hodges_lehmann_ci } from '../stats/hodges_lehmann.ts';
 import { mann_whitney, u_min_p, u_min_runs } from '../stats/mann_whitney.ts';
 import { scratch, SLOT } from '../stats/scratch.ts';
-import { direction_of, is_absolute_change, is_failure_stat, is_perf_metric, KPI_ORDER, type Direction } from './kinds.ts';
-import { lkp_changed } from './lkp_gates.ts';
+import { direction_of, is_absolute_change, is_perf_metric, KPI_ORDER, type Direction } from './kinds.ts';
+import { byte_order } from './lkp/axes.ts';
+import { lkp_changed_stats } from './lkp/changed.ts';
+import { ALL_TESTS, function_stat, stat_key_base } from './lkp/tables.ts';
 import type { Group } from './select.ts';
 
 export interface CompareSettings {
@@ -18,6 +20,8 @@ export interface CompareSettings {
   /** The smallest |%change| worth showing; null: 1% for perf metrics, 5% for others (lkp's rule). */
   min_change: number | null;
   selection: 'significant' | 'all' | 'lkp-gates';
+  /** lkp's columns: a failed run counts in every row, as in lkp ncompare (only lkp's incomplete runs are left out). */
+  lkp_columns: boolean;
 }
 
 export interface GroupStat {
@@ -79,6 +83,8 @@ export interface GroupSummary {
   workload: string | null;
   complete: number;
   failed: number;
+  /** Runs lkp leaves out of the perf rows (last_state.is_incomplete_run). */
+  lkp_incomplete: number;
   incomplete: number;
   /** Manifest facts for the report (first complete run), when scalelab wrote the group. */
   manifest: Group['runs'][number]['manifest'];
@@ -158,9 +164,11 @@ function all_metrics(groups: readonly Group[]): string[] {
 }
 
 function summarize_groups(groups: readonly Group[]): Pick<CompareModel, 'groups' | 'common_axes' | 'compare_keys'> {
-  const names = [...new Set(groups.flatMap((g) => g.axes.map(([k]) => k)))];
+  const names = [...new Set(groups.flatMap((g) => g.axes.map(([k]) => k)))].sort((a, b) => byte_order(`${a}=`, `${b}=`));
   const value = (g: Group, k: string) => g.axes.find(([name]) => name === k)?.[1] ?? '';
-  const compare_keys = names.filter((k) => groups.some((g) => value(g, k) !== value(groups[0], k)));
+  let compare_keys = names.filter((k) => groups.some((g) => value(g, k) !== value(groups[0], k)));
+  // Groups alike in every axis are told apart as lkp tells them, by commit.
+  if (compare_keys.length === 0 && names.includes('commit')) compare_keys = ['commit'];
   const common_axes = names.filter((k) => !compare_keys.includes(k)).map((k): [string, string] => [k, value(groups[0], k)]);
   return {
     groups: groups.map((g, i) => ({
@@ -171,6 +179,7 @@ function summarize_groups(groups: readonly Group[]): Pick<CompareModel, 'groups'
       workload: g.workload,
       complete: g.runs.filter((r) => !r.failed).length,
       failed: g.runs.filter((r) => r.failed).length,
+      lkp_incomplete: g.runs.filter((r) => r.lkp_incomplete).length,
       incomplete: g.incomplete,
       manifest: g.runs.find((r) => !r.failed && r.manifest)?.manifest ?? null,
     })),
@@ -183,26 +192,34 @@ function fmt_change(c: number): string {
   return `${sprintf('%+.1f', c)}%`;
 }
 
+/** The values a row compares for a group: complete runs (lkp's or scalelab's), all runs for failure stats; a metric the manifests record as 0 is zeros. */
+function values_of(g: Group, metric: string, failure: boolean, lkp_columns: boolean, runs: number): number[] {
+  const m = failure ? g.all : lkp_columns ? g.lkp_complete : g.complete;
+  return m.get(metric) ?? (g.zero_stats.has(metric) ? new Array<number>(runs).fill(0) : []);
+}
+
 export function build_model(groups: readonly Group[], settings: CompareSettings): CompareModel {
   const heads = groups.length - 1;
-  const tests = new Set(['will-it-scale', ...groups.map((g) => g.workload).filter((w): w is string => w !== null)]);
+  // The tests whose stats lead the table: lkp's, and scalelab's own workloads.
+  const workloads = new Set(groups.flatMap((g) => (g.runs.some((r) => r.manifest) && g.workload ? [g.workload] : [])));
+  const tests = new Set([...ALL_TESTS, ...workloads]);
   const summary = summarize_groups(groups);
-  const runs_complete = summary.groups.map((g) => g.complete);
+  const runs_complete = summary.groups.map((g) => (settings.lkp_columns ? g.complete + g.failed - g.lkp_incomplete : g.complete));
   const runs_all = summary.groups.map((g) => g.complete + g.failed);
-  const base_keys = new Set(groups[0].all.keys());
 
   // Every metric: lkp's columns and the U test (the q-values need every p).
   const rows: Row[] = [];
   for (const metric of all_metrics(groups)) {
-    const failure = is_failure_stat(metric);
+    const failure = function_stat(metric);
     let exact = !failure;
     const stats: GroupStat[] = [];
     for (let i = 0; i < groups.length; i++) {
       const g = groups[i];
       exact &&= g.exact.has(metric);
-      stats.push(stat_of((failure ? g.all : g.complete).get(metric) ?? [], failure, failure ? runs_all[i] : runs_complete[i]));
+      const runs = failure ? runs_all[i] : runs_complete[i];
+      stats.push(stat_of(values_of(g, metric, failure, settings.lkp_columns, runs), failure, runs));
     }
-    const row: Row = { metric, failure, exact, absolute: is_absolute_change(metric), perf: is_perf_metric(metric, tests), direction: direction_of(metric), stats, changes: [] };
+    const row: Row = { metric, failure, exact, absolute: is_absolute_change(metric), perf: is_perf_metric(metric, workloads), direction: direction_of(metric), stats, changes: [] };
     for (let h = 1; h <= heads; h++) row.changes.push(change_of(row, h));
     rows.push(row);
   }
@@ -215,16 +232,11 @@ export function build_model(groups: readonly Group[], settings: CompareSettings)
     const q = bh_qvalues(idx.map((i) => rows[i].changes[h].p!));
     idx.forEach((i, j) => (rows[i].changes[h].q = q[j]));
   }
-  const gates = new Map<Row, boolean[]>();
-  const lkp_gates = (r: Row): boolean[] => {
-    let g = gates.get(r);
-    if (!g) {
-      const cols = r.failure ? runs_all : runs_complete;
-      g = r.changes.map((_, h) => lkp_changed(r.metric, r.failure, r.stats[0].values, r.stats[h + 1].values, cols[0], cols[h + 1], base_keys, r.perf));
-      gates.set(r, g);
-    }
-    return g;
-  };
+  // lkp's own choice: what ncompare lists for all the groups, and for each head against the base.
+  const lkp_listed = lkp_changed_stats(groups);
+  const lkp_listed_set = new Set(lkp_listed);
+  const per_head = heads === 1 ? [lkp_listed_set] : groups.slice(1).map((g) => new Set(lkp_changed_stats([groups[0], g])));
+  const lkp_gates = (r: Row): boolean[] => per_head.map((s) => s.has(r.metric));
   for (const r of rows) {
     const floor = settings.min_change ?? (r.perf ? 1 : 5);
     r.changes.forEach((c, h) => {
@@ -239,11 +251,10 @@ export function build_model(groups: readonly Group[], settings: CompareSettings)
     });
   }
 
-  const shown = rows.filter((r) => {
-    if (settings.selection === 'all') return true;
-    if (settings.selection === 'lkp-gates') return lkp_gates(r).some(Boolean);
-    return r.changes.some((c) => c.significant);
-  });
+  // ncompare's own order before sorting: what it listed, in the order it listed it.
+  const by_metric = new Map(rows.map((r) => [r.metric, r]));
+  const shown =
+    settings.selection === 'all' ? rows : settings.selection === 'lkp-gates' ? lkp_listed.map((k) => by_metric.get(k)!) : rows.filter((r) => r.changes.some((c) => c.significant));
   // What only shown rows need: medians, outliers, intervals.
   for (const r of shown) complete_row(r, settings.alpha);
 
@@ -254,7 +265,7 @@ export function build_model(groups: readonly Group[], settings: CompareSettings)
     tested,
     rows: lkp_sort(shown, tests),
     headlines: summary.groups.slice(1).map((g, h) => (heads > 1 ? `${g.id}: ` : '') + headline(rows, h, settings.alpha, (r) => lkp_gates(r)[h])),
-    footnotes: footnotes(groups, summary.groups, rows, shown, settings, tested),
+    footnotes: footnotes(groups, summary.groups, rows, shown, settings, tested, lkp_listed_set),
   };
 }
 
@@ -323,12 +334,23 @@ function list(items: string[]): string {
   return items.length > LIST_MAX ? `${items.slice(0, LIST_MAX).join(', ')} and ${items.length - LIST_MAX} more` : items.join(', ');
 }
 
-function footnotes(groups: readonly Group[], summary: readonly GroupSummary[], rows: readonly Row[], shown: readonly Row[], settings: CompareSettings, tested: number[]): string[] {
+function footnotes(groups: readonly Group[], summary: readonly GroupSummary[], rows: readonly Row[], shown: readonly Row[], settings: CompareSettings, tested: number[], lkp_listed: ReadonlySet<string>): string[] {
   const notes: string[] = [];
   const alpha = settings.alpha;
   for (const g of summary) {
-    const parts = [g.incomplete && `${g.incomplete} incomplete run${g.incomplete > 1 ? 's' : ''} skipped`, g.failed && `${g.failed} failed run${g.failed > 1 ? 's' : ''} counted only in the failure stats`].filter(Boolean);
+    const left_out = settings.lkp_columns ? g.lkp_incomplete : g.failed;
+    const how = settings.lkp_columns ? "incomplete by lkp's mark" : `failed${g.lkp_incomplete < g.failed ? "; lkp ncompare counts them in every row" : ''}`;
+    const parts = [g.incomplete && `${g.incomplete} incomplete run${g.incomplete > 1 ? 's' : ''} skipped`, left_out && `${left_out} run${left_out > 1 ? 's' : ''} counted only in the failure stats (${how})`].filter(Boolean);
     if (parts.length) notes.push(`${g.id}: ${parts.join('; ')}.`);
+  }
+  if (settings.selection === 'significant') {
+    const shown_set = new Set(shown.map((r) => r.metric));
+    const only_lkp = [...lkp_listed].filter((k) => !shown_set.has(k));
+    const only_here = shown.filter((r) => !lkp_listed.has(r.metric)).map((r) => r.metric);
+    if (only_lkp.length || only_here.length) {
+      const parts = [only_lkp.length && `lists ${only_lkp.length} row${only_lkp.length > 1 ? 's' : ''} the U test does not (${list(only_lkp)})`, only_here.length && `leaves out ${only_here.length} shown here (${list(only_here)})`].filter(Boolean);
+      notes.push(`lkp ncompare's own rule (--lkp-gates) ${parts.join(' and ')}.`);
+    }
   }
   for (const [h, g] of summary.slice(1).entries()) {
     if (tested[h] > 0 && u_min_p(summary[0].complete, g.complete) > alpha) {
@@ -363,20 +385,24 @@ function footnotes(groups: readonly Group[], summary: readonly GroupSummary[], r
   return notes;
 }
 
-/** lkp's Compare.sort_stats: failure rows first, then monitors with fewer rows, the tests' own first; by key; perf-profile by change. */
+/**
+ * lkp's Compare.sort_stats: failure families first, then families with fewer rows, every lkp
+ * test's own at 0; by key (perf-profile by its first two parts); then by change. Stable, as
+ * Ruby's sort_by is with glibc, so ties keep ncompare's listing order.
+ */
 function lkp_sort(rows: Row[], tests: ReadonlySet<string>): Row[] {
-  const base_of = (k: string) => (k.includes('.') ? k.slice(0, k.indexOf('.')) : k);
   const count = new Map<string, number>();
   for (const r of rows) {
-    const b = base_of(r.metric);
+    const b = stat_key_base(r.metric);
     count.set(b, (count.get(b) ?? (r.failure ? -10_000 : 0)) + 1);
   }
   for (const t of tests) if ((count.get(t) ?? 0) > 0) count.set(t, 0);
-  const sort_key = (r: Row) => (base_of(r.metric) === 'perf-profile' ? r.metric.split('.').slice(0, 2).join('.') : r.metric);
-  const keyed = rows.map((r) => ({ r, a: count.get(base_of(r.metric))!, b: sort_key(r), c: r.changes.map((x) => x.lkp_change) }));
+  const sort_key = (r: Row) => (stat_key_base(r.metric) === 'perf-profile' ? r.metric.split('.').slice(0, 2).join('.') : r.metric);
+  const keyed = rows.map((r) => ({ r, a: count.get(stat_key_base(r.metric))!, b: sort_key(r), c: r.changes.map((x) => x.lkp_change) }));
   keyed.sort((x, y) => {
     if (x.a !== y.a) return x.a - y.a;
-    if (x.b !== y.b) return x.b < y.b ? -1 : 1;
+    const by_key = byte_order(x.b, y.b);
+    if (by_key !== 0) return by_key;
     for (let i = 0; i < x.c.length; i++) if (x.c[i] !== y.c[i]) return x.c[i] - y.c[i];
     return 0;
   });

@@ -80,7 +80,7 @@ export function parse_compare_args(argv: readonly string[], env: NodeJS.ProcessE
       selectors: parsed.positionals,
       format: format as FormatName,
       output: v.output ?? null,
-      settings: { alpha, min_change, selection },
+      settings: { alpha, min_change, selection, lkp_columns: format === 'lkp' },
       results: result_root(v.results, env),
       force: v.force ?? false,
     },

@@ -5,25 +5,21 @@
 // directory; when it matches several, the error lists them.
 
 import { existsSync } from 'node:fs';
-import { basename, dirname, relative, sep } from 'node:path';
+import { basename, dirname, join, relative, sep } from 'node:path';
 import { UsageError } from '../lib/cli.ts';
 import type { Manifest } from '../results/manifest.ts';
+import { lkp_group_axes, path_axes } from './lkp/axes.ts';
 import { load_path, load_runs, scan_result_root, type LoadedGroup, type RunRef } from './load.ts';
 
 export interface Group extends LoadedGroup {
   /** The selector as given. */
   selector: string;
-  /** The group's axes in lkp's order (testcase first, commit last), as [name, value]. */
+  /** The group's axes as [name, value]: lkp's (its job.yaml or its path), or its manifests'. */
   axes: [string, string][];
   workload: string | null;
   /** Metrics every complete run's manifest declares exact. */
   exact: Set<string>;
 }
-
-// The axes of lkp's result path, <testcase>/<path_params>/<tbox_group>/<rootfs>/<kconfig>/<compiler>/<commit>.
-const LKP_AXES = ['testcase', 'path_params', 'tbox_group', 'rootfs', 'kconfig', 'compiler', 'commit'];
-// scalelab's, <workload>/<mode>-<tasks>[-<params>]/<kernel-id>/<commit>.
-const SCALELAB_AXES = ['testcase', 'path_params', 'kernel', 'commit'];
 
 const FIXED_KEYS = ['workload', 'testcase', 'mode', 'tasks', 'path_params', 'kernel', 'preset', 'kernel_id', 'commit', 'label', 'seed', 'cpus', 'mem_mb', 'duration', 'node', 'layout'];
 
@@ -147,21 +143,43 @@ export class Selector {
   }
 }
 
-/** A loaded group with its axes (from its manifests or its path), workload and exact metrics. */
+/** An axis's value over the manifests: one value, or the distinct ones joined by commas. */
+function manifest_axis(manifests: readonly Manifest[], value: (m: Manifest) => unknown): string {
+  return [...new Set(manifests.map((m) => String(value(m))))].join(',');
+}
+
+/**
+ * A scalelab group's axes, from its manifests: what the experiment was (workload, mode, tasks,
+ * the simulated machine, the parent layout, the kernel and its knobs, the workload's parameters)
+ * and the project commit that ran it.
+ */
+function manifest_axes(manifests: readonly Manifest[]): [string, string][] {
+  const axes = new Map<string, string>([
+    ['testcase', manifest_axis(manifests, (m) => m.workload)],
+    ['mode', manifest_axis(manifests, (m) => m.mode)],
+    ['nr_task', manifest_axis(manifests, (m) => m.tasks.join(','))],
+    ['cpus', manifest_axis(manifests, (m) => m.nr_cpus)],
+    ['mem_mb', manifest_axis(manifests, (m) => m.mem_mb)],
+    ['duration', manifest_axis(manifests, (m) => m.duration_s)],
+    ['layout', manifest_axis(manifests, (m) => m.layout?.name)],
+    ['kernel', manifest_axis(manifests, (m) => m.kernel.preset)],
+    ['commit', manifest_axis(manifests, (m) => m.commit.id)],
+  ]);
+  for (const k of new Set(manifests.flatMap((m) => Object.keys(m.kernel.overrides ?? {})))) axes.set(k, manifest_axis(manifests, (m) => m.kernel.overrides?.[k] ?? '-'));
+  for (const k of new Set(manifests.flatMap((m) => Object.keys(m.params)))) axes.set(k, manifest_axis(manifests, (m) => m.params[k] ?? '-'));
+  const labels = [...new Set(manifests.map((m) => m.label).filter((l): l is string => !!l))];
+  if (labels.length) axes.set('label', labels.join(','));
+  return [...axes];
+}
+
+/** A loaded group with its axes (its manifests', else lkp's), workload and exact metrics. */
 export function describe_group(g: LoadedGroup, selector: string): Group {
   const manifests = g.runs.map((r) => r.manifest).filter((m): m is Manifest => m !== null);
-  const parts = g.path.split(sep).filter(Boolean);
   let axes: [string, string][];
-  if (manifests.length > 0) {
-    axes = SCALELAB_AXES.map((name, i) => [name, parts[parts.length - SCALELAB_AXES.length + i] ?? '']);
-    const labels = [...new Set(manifests.map((m) => m.label).filter((l): l is string => !!l))];
-    if (labels.length) axes.push(['label', labels.join(',')]);
-  } else if (parts.length >= LKP_AXES.length) {
-    axes = LKP_AXES.map((name, i) => [name, parts[parts.length - LKP_AXES.length + i]]);
-  } else {
-    axes = [['path', dirname(g.path)], ['commit', basename(g.path)]];
-  }
-  if (g.single_run !== null) axes.push(['run', g.single_run]);
+  if (manifests.length > 0) axes = manifest_axes(manifests);
+  else if (path_axes(g.path).size > 0 || existsSync(join(g.path, 'job.yaml'))) axes = lkp_group_axes(g.path);
+  else axes = [['path', dirname(g.path)], ['commit', basename(g.path)]];
+  if (g.single_run !== null) axes = [...axes.filter(([k]) => k !== 'run'), ['run', g.single_run]];
   const complete = g.runs.filter((r) => !r.failed);
   let exact = new Set<string>();
   if (complete.length > 0 && complete.every((r) => r.manifest)) {

@@ -57,6 +57,8 @@ export interface Manifest {
   kernel: { preset: string; id: string; hash: string; overrides: ResolvedConfig['overrides']; knobs: ResolvedConfig['knobs'] };
   /** Metrics that are exact (same value for the same seed): compared without a statistical test. */
   exact_metrics: string[];
+  /** Metrics that were 0, left out of stats.json as lkp's dump-stat leaves them out (absent in older runs). */
+  zero_stats?: string[];
   commit: ProjectCommit;
   host: { node: string; cpu_model: string; cpus: number; platform: string };
   started: string;

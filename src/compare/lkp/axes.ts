@@ -1,0 +1,132 @@
+// The axes lkp gives a result group (lib/job.rb Job#axes when a run has a job.yaml, lib/result.rb
+// ResultPath otherwise), as its DataStore keeps them (lib/data_store.rb): every value a string,
+// the pairs sorted as "key=value" strings, a value cut at its first "=" and an empty one read back
+// as nothing. ncompare prints them in that order.
+
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { MONITORS, WORKLOAD_ELEMENTS, WRAPPER_OPTIONS } from './tables.ts';
+
+const MAXIS_KEYS = ['tbox_group', 'testcase', 'path_params', 'rootfs', 'kconfig', 'compiler', 'commit'];
+// ResultPath::PATH_SCHEME: the path components after the testcase.
+const PATH_SCHEME: Record<string, string[]> = {
+  default: ['path_params', 'tbox_group', 'rootfs', 'kconfig', 'compiler', 'commit', 'run'],
+  'health-stats': ['path_params', 'run'],
+  hwinfo: ['tbox_group', 'run'],
+  'deploy-clang': ['rootfs', 'llvm_project_commit', 'run'],
+  'kvm-kernel-boot-test': ['tbox_group', 'kconfig', 'commit', 'qemu_config', 'qemu_commit', 'linux_commit', 'run'],
+};
+const LKP_DEFAULT_COMPILER = 'gcc-7'; // lib/constant.rb
+
+function path_scheme(testcase: string): string[] {
+  return PATH_SCHEME[testcase] ?? PATH_SCHEME.default;
+}
+
+/** Ruby's to_s of a YAML scalar: what Job#axes makes of a parameter's value. */
+function ruby_to_s(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  if (Array.isArray(v)) return `[${v.map((x) => (typeof x === 'string' ? JSON.stringify(x) : ruby_to_s(x))).join(', ')}]`;
+  return String(v);
+}
+
+type Hash = Record<string, unknown>;
+const is_hash = (v: unknown): v is Hash => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** lib/job.rb for_each_in: every (parent key, key, value) whose key is in `set`, at any depth. */
+function for_each_in(h: Hash, set: ReadonlySet<string> | ReadonlyMap<string, unknown>, yield_: (pk: string | null, k: string, v: unknown) => void, pk: string | null = null): void {
+  for (const [k, v] of Object.entries(h)) {
+    if (set.has(k)) yield_(pk, k, v);
+    if (is_hash(v)) for_each_in(v, set, yield_, k);
+  }
+}
+
+/** Job#axes of a parsed job: the maxis keys it sets, then every program parameter (Job#each_param). */
+export function job_axes(job: Hash): Map<string, string> {
+  const as = new Map<string, unknown>();
+  for (const k of MAXIS_KEYS) if (k !== 'path_params' && k in job) as.set(k, job[k]);
+  const scheme = path_scheme(String(job.testcase ?? ''));
+  if (scheme.includes('rootfs') && !as.get('rootfs')) as.set('rootfs', 'debian-x86_64.cgz');
+  if (scheme.includes('compiler') && !as.get('compiler')) as.set('compiler', LKP_DEFAULT_COMPILER);
+  if (as.has('rootfs')) as.set('rootfs', String(as.get('rootfs')).split(/[^a-zA-Z0-9._-]/).at(-1));
+
+  // init_program_options: the options of every workload element the job names, and the wrappers'.
+  const options = new Map<string, string>([['cluster', '-']]);
+  for_each_in(job, WORKLOAD_ELEMENTS, (_pk, k) => {
+    for (const [type, name] of WORKLOAD_ELEMENTS.get(k)!) options.set(name, type);
+  });
+  for (const [type, name] of WRAPPER_OPTIONS) options.set(name, type);
+  const params = new Set([...options.keys(), ...WORKLOAD_ELEMENTS.keys()]);
+  for_each_in(job, params, (pk, k, v) => {
+    if (is_hash(v) || (pk !== null && MONITORS.has(pk))) return;
+    if (options.get(k) === '=' || (v !== null && v !== undefined && v !== false)) as.set(k, v);
+  });
+  return new Map([...as].map(([k, v]) => [k, ruby_to_s(v)]));
+}
+
+/** ResultPath.parse of a group directory: testcase and the path scheme's components, from the path's tail. */
+export function path_axes(group_dir: string): Map<string, string | null> {
+  const parts = group_dir.split('/').filter(Boolean);
+  // The testcase sits as many components above the group as its scheme has before `run`.
+  for (let i = parts.length - 1; i >= 0; i--) {
+    const scheme = path_scheme(parts[i]);
+    const rest = parts.slice(i + 1);
+    if (rest.length === scheme.length - 1) {
+      const as = new Map<string, string | null>([['testcase', parts[i]]]);
+      scheme.forEach((k, j) => as.set(k, rest[j] ?? null));
+      return as;
+    }
+  }
+  return new Map();
+}
+
+/** DataStore's round trip: values as strings, pairs sorted as "k=v", a value up to its first "=" (empty: none). */
+export function stored_axes(axes: ReadonlyMap<string, string | null>): [string, string][] {
+  return [...axes]
+    .map(([k, v]) => `${k}=${v ?? ''}`)
+    .sort(byte_order)
+    .map((kv) => {
+      const [k, v] = kv.split('=');
+      return [k, v ?? ''];
+    });
+}
+
+/** Ruby's String <=> for the ASCII-and-UTF-8 strings stat names and axes are: code point order. */
+export function byte_order(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.codePointAt(i)!;
+    const y = b.codePointAt(i)!;
+    if (x !== y) return x - y;
+    if (x > 0xffff) i++;
+  }
+  return a.length - b.length;
+}
+
+/** MResultRoot#job_file: the group's job.yaml, else the first run's in glob (sorted path) order. */
+export function group_job_file(group_dir: string): string | null {
+  if (existsSync(join(group_dir, 'job.yaml'))) return join(group_dir, 'job.yaml');
+  const runs = readdirSync(group_dir, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && /^[0-9]/.test(e.name) && existsSync(join(group_dir, e.name, 'job.yaml')))
+    .map((e) => e.name)
+    .sort(byte_order);
+  return runs.length ? join(group_dir, runs[0], 'job.yaml') : null;
+}
+
+/** A job file's first document (Job.open), parsed as YAML 1.1 as Ruby's Psych does. */
+export function read_job(file: string): Hash | null {
+  try {
+    const [doc] = parseAllDocuments(readFileSync(file, 'utf8'), { version: '1.1' }) as ReturnType<typeof parseAllDocuments> & unknown[];
+    const v = (doc as { toJS(): unknown } | undefined)?.toJS();
+    return is_hash(v) ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The axes lkp stores for a group directory, sorted. */
+export function lkp_group_axes(group_dir: string): [string, string][] {
+  const file = group_job_file(group_dir);
+  const job = file ? read_job(file) : null;
+  return stored_axes(job ? job_axes(job) : path_axes(group_dir));
+}
