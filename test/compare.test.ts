@@ -15,14 +15,43 @@ import { normal_quantile } from '../src/stats/normal.ts';
 import type { Manifest } from '../src/results/manifest.ts';
 
 const ROOT = join(import.meta.dirname, '..');
-const SIGNIFICANT: CompareSettings = { alpha: 0.05, min_change: null, selection: 'significant' };
+const SIGNIFICANT: CompareSettings = { alpha: 0.05, min_change: null, selection: 'significant', lkp_columns: false };
 const ALL: CompareSettings = { ...SIGNIFICANT, selection: 'all' };
 const LKP: CompareSettings = { ...SIGNIFICANT, selection: 'lkp-gates' };
 
+/** A manifest as bench writes one, with `over` replacing fields. */
+function scalelab_manifest(over: Partial<Manifest> = {}): Manifest {
+  return {
+    tool: { name: 'scalelab', version: '0.1.0' },
+    workload: 'brk2',
+    description: '',
+    params: {},
+    label: null,
+    mode: 'process',
+    tasks: [1],
+    nr_cpus: 2,
+    mem_mb: 256,
+    duration_s: 5,
+    warmup: 6,
+    interval_s: 1,
+    seed: 1,
+    layout: { kind: 'maps', name: 'one.maps', sha256: null },
+    kernel: { preset: 'v6.7', id: 'v6.7', hash: '0', overrides: {}, knobs: {} },
+    exact_metrics: [],
+    zero_stats: [],
+    commit: { id: 'aaaa11112222', sha: 'aaaa11112222'.padEnd(40, '0'), dirty: false },
+    host: { node: 'v20', cpu_model: 'cpu', cpus: 2, platform: 'linux' },
+    started: '2026-12-01T00:00:00Z',
+    finished: null,
+    status: 'complete',
+    ...over,
+  };
+}
+
 /** A group in memory: one stats object per run; `manifest` makes it a scalelab group (exact metrics, label). */
-function group(path: string, runs: Record<string, number>[], opts: { exact?: string[]; failed?: number[]; label?: string } = {}): Group {
-  const manifest = opts.exact || opts.label ? ({ exact_metrics: opts.exact ?? [], label: opts.label ?? null, workload: 'brk2', status: 'complete' } as unknown as Manifest) : null;
-  const entries = runs.map((stats, i) => ({ run: { name: String(i), source: `${path}/${i}/stats.json`, failed: opts.failed?.includes(i) ?? false, manifest } as RunData, stats }));
+function group(path: string, runs: Record<string, number>[], opts: { exact?: string[]; zero?: string[]; failed?: number[]; label?: string } = {}): Group {
+  const manifest = opts.exact || opts.label ? scalelab_manifest({ exact_metrics: opts.exact ?? [], zero_stats: opts.zero ?? [], label: opts.label ?? null }) : null;
+  const entries = runs.map((stats, i) => ({ run: { name: String(i), source: `${path}/${i}/stats.json`, failed: opts.failed?.includes(i) ?? false, lkp_incomplete: stats['last_state.is_incomplete_run'] === 1, manifest } as RunData, stats }));
   return describe_group(group_from(path, entries), path);
 }
 
@@ -86,8 +115,9 @@ describe("lkp's rows, byte for byte (reference §2.3)", () => {
     const head = FORMATS.lkp(build_model([a, b], ALL)).split('\n').slice(0, 10);
     expect(head).toEqual([
       '='.repeat(89),
-      'testcase/path_params/tbox_group/rootfs/kconfig/compiler:',
-      '  will-it-scale/process-100%-brk2/box/debian/x86_64-rhel/gcc-12',
+      // DataStore's axes, sorted as "key=value" strings; the path has no run, so `run` is empty.
+      'compiler/kconfig/path_params/rootfs/run/tbox_group/testcase:',
+      '  gcc-12/x86_64-rhel/process-100%-brk2/debian//box/will-it-scale',
       '',
       'commit: ',
       '  ec81deb6b769dc1b3d3d8c37d5b4b1bd0a7bb3a8',
@@ -122,7 +152,8 @@ describe('statistics per row', () => {
   it('exact metrics are compared without a test: one run each is enough, any difference counts', () => {
     const exact = ['sim.maple.store_spanning_per_op'];
     const base = group('/r/brk2/process-1/v6.7/c0', [{ 'sim.maple.store_spanning_per_op': 0.5, 'sim.maple.store_slot_per_op': 0.5, 'will-it-scale.per_process_ops': 100 }], { exact: [...exact, 'sim.maple.store_slot_per_op'] });
-    const head = group('/r/brk2/process-1/v6.8/c0', [{ 'sim.maple.store_spanning_per_op': 0, 'sim.maple.store_slot_per_op': 0.5, 'will-it-scale.per_process_ops': 300 }], { exact: [...exact, 'sim.maple.store_slot_per_op'] });
+    // The head's 0 is left out of its stats.json and named in its manifest, as bench writes it.
+    const head = group('/r/brk2/process-1/v6.8/c0', [{ 'sim.maple.store_slot_per_op': 0.5, 'will-it-scale.per_process_ops': 300 }], { exact: [...exact, 'sim.maple.store_slot_per_op'], zero: exact });
     const m = build_model([base, head], SIGNIFICANT);
     expect(m.rows.map((r) => r.metric)).toEqual(['sim.maple.store_spanning_per_op']);
     expect(m.rows[0].changes[0]).toMatchObject({ test: 'exact-metric', p: null, significant: true, verdict: 'improvement' });
@@ -164,7 +195,7 @@ describe('statistics per row', () => {
     const m = build_model([base, head], SIGNIFICANT);
     expect(m.rows.map((r) => r.metric)).toContain('sim.x');
     const notes = m.footnotes.join('\n');
-    expect(notes).toContain('a: 1 failed run counted only in the failure stats.');
+    expect(notes).toContain('a: 1 run counted only in the failure stats (failed; lkp ncompare counts them in every row).');
     expect(notes).toContain('High noise (CV > 10%) in 1 shown metric: sim.x.');
     expect(notes).toContain('Outliers (|modified z| > 3.5; kept): sim.x in b run 5 (2000).');
     expect(notes).toContain('Metric sets differ: 1 metric missing from b: only.base.');
@@ -287,8 +318,9 @@ describe('compare CLI on result roots', () => {
   for (const [kernel, commit, label, spanning] of [['v6.7', 'aaaa11112222', 'before', 0.5], ['v6.8', 'aaaa11112222', 'after', 0], ['v6.8', 'bbbb33334444', 'later', 0]] as const) {
     for (let r = 0; r < 4; r++) {
       const run = join(results, 'brk2', 'process-1', kernel, commit, String(r));
-      write(join(run, 'stats.json'), { 'will-it-scale.per_process_ops': (kernel === 'v6.7' ? 100 : 200) + r, 'sim.maple.store_spanning_per_op': spanning });
-      write(join(run, 'manifest.json'), manifest(kernel, label, commit));
+      // Zeros are left out of stats.json, as lkp's dump-stat leaves them out, and named in the manifest.
+      write(join(run, 'stats.json'), { 'will-it-scale.per_process_ops': (kernel === 'v6.7' ? 100 : 200) + r, ...(spanning ? { 'sim.maple.store_spanning_per_op': spanning } : {}) });
+      write(join(run, 'manifest.json'), { ...manifest(kernel, label, commit), zero_stats: spanning ? [] : ['sim.maple.store_spanning_per_op'] });
     }
   }
   write(join(results, 'brk2', 'process-1', 'v6.7', 'aaaa11112222', '4', 'incomplete'), '');
@@ -312,7 +344,7 @@ describe('compare CLI on result roots', () => {
     expect(r.stdout.split('\n')[0]).toBe('noticed a 94.7% improvement of will-it-scale.per_process_ops');
     expect(r.stdout).toContain('    129500           +94.7%     252150        will-it-scale.per_process_ops  (p=0.008 q=0.008 n=5+5)\n');
     expect(r.stdout).toContain('           :5           20%           1:6     last_state.is_incomplete_run\n');
-    expect(r.stdout).toContain('* 6e553c6bcb7746ab: 1 failed run counted only in the failure stats.');
+    expect(r.stdout).toContain('* 6e553c6bcb7746ab: 1 run counted only in the failure stats (failed).');
   });
 
   it('a matrix.json alone is a group', () => {

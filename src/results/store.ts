@@ -39,6 +39,21 @@ export function begin_run(group: string): string {
   }
 }
 
+/**
+ * stats.json as lkp's pipeline writes it: sbin/dump-stat leaves out a stat that is 0 in every
+ * record (a dmesg.timestamp excepted), so readers take a missing stat as 0. The zeros are named
+ * for the manifest, so that scalelab can still tell a 0 from a metric a run never had.
+ */
+export function lkp_stats(stats: Record<string, number>): { stats: Record<string, number>; zero_stats: string[] } {
+  const kept: Record<string, number> = {};
+  const zero_stats: string[] = [];
+  for (const [k, v] of Object.entries(stats)) {
+    if (v === 0 && !k.startsWith('dmesg.timestamp')) zero_stats.push(k);
+    else kept[k] = v;
+  }
+  return { stats: kept, zero_stats };
+}
+
 export interface RunFiles {
   output: string;
   manifest: unknown;
@@ -64,8 +79,9 @@ export function is_complete(run: string): boolean {
 }
 
 /**
- * lkp's matrix.json for the group: {metric: [value per complete run]}, a metric missing from a
- * run counted as 0 (matrix_fill_missing_zeros), plus `stats_source` naming each run's stats.json.
+ * lkp's matrix.json for the group: {metric: [value per complete run]}, metrics in the order runs
+ * first have them (as unite_to adds them), a metric missing from a run counted as 0
+ * (matrix_fill_missing_zeros), plus `stats_source` naming each run's stats.json.
  * Given the run just finished, the existing matrix is extended by it when it covers every other
  * complete run; otherwise (the first run, a concurrent bench, a matrix from elsewhere) every run
  * is read again.
@@ -79,7 +95,7 @@ export function update_matrix(group: string, added?: { dir: string; stats: Recor
 
 function matrix_of(runs: string[], sources: string[]): Record<string, unknown> {
   const stats = runs.map((r) => JSON.parse(readFileSync(join(r, STATS), 'utf8')) as Record<string, number>);
-  const keys = [...new Set(stats.flatMap((s) => Object.keys(s)))].sort();
+  const keys = [...new Set(stats.flatMap((s) => Object.keys(s)))];
   const matrix: Record<string, unknown> = {};
   for (const k of keys) matrix[k] = stats.map((s) => (typeof s[k] === 'number' ? s[k] : 0));
   matrix.stats_source = sources;
@@ -99,7 +115,7 @@ function extended_matrix(group: string, sources: string[], added: { dir: string;
   const prior = old.stats_source;
   if (!Array.isArray(prior) || prior.length !== sources.length - 1 || prior.some((p, i) => p !== sources[i])) return null;
   const n = prior.length;
-  const keys = [...new Set([...Object.keys(old).filter((k) => k !== 'stats_source'), ...Object.keys(added.stats)])].sort();
+  const keys = [...new Set([...Object.keys(old).filter((k) => k !== 'stats_source'), ...Object.keys(added.stats)])];
   const matrix: Record<string, unknown> = {};
   for (const k of keys) {
     const values = Array.isArray(old[k]) ? (old[k] as number[]) : new Array<number>(n).fill(0);

@@ -5,7 +5,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { KNOBS, PRESETS, DEFAULT_PRESET } from '../kernel/config.ts';
 import { group_dir } from '../results/layout.ts';
-import { ResultsError, abandon_run, begin_run, finish_run, update_matrix } from '../results/store.ts';
+import { ResultsError, abandon_run, begin_run, finish_run, lkp_stats, update_matrix } from '../results/store.ts';
 import { host_info, project_commit, tool_version, type Manifest } from '../results/manifest.ts';
 import { PROJECT_ROOT, worker_build } from './build.ts';
 import { TaskPool } from './pool.ts';
@@ -143,6 +143,7 @@ export async function bench(o: BenchOptions, io: BenchIO, signal: StopSignal): P
         },
         signal,
       );
+      const written = lkp_stats(result.stats);
       const manifest: Manifest = {
         tool: { name: 'scalelab', version: tool_version(PROJECT_ROOT) },
         workload: entry.name,
@@ -160,6 +161,7 @@ export async function bench(o: BenchOptions, io: BenchIO, signal: StopSignal): P
         layout: layout_record(o.layout),
         kernel: { preset: o.config.preset, id: o.config.id, hash: o.config.hash, overrides: o.config.overrides, knobs: o.config.knobs },
         exact_metrics: exact_metrics(workload, Object.keys(result.stats)),
+        zero_stats: written.zero_stats,
         commit,
         host: host_info(),
         started,
@@ -171,8 +173,8 @@ export async function bench(o: BenchOptions, io: BenchIO, signal: StopSignal): P
         log(`interrupted: ${dir} kept as incomplete`);
         break;
       }
-      finish_run(dir, { output: result.output, manifest, stats: result.stats });
-      update_matrix(group, { dir, stats: result.stats });
+      finish_run(dir, { output: result.output, manifest, stats: written.stats });
+      update_matrix(group, { dir, stats: written.stats });
       last_stats = result.stats;
       failed ||= result.failed;
       log(`# stored ${dir}`);

@@ -2,7 +2,7 @@
 // character for character: the header block, the fail:runs block, the %stddev/%change block.
 
 import { sprintf } from '../../lib/printf.ts';
-import type { CompareModel, Row } from '../model.ts';
+import type { CompareModel, GroupStat, Row } from '../model.ts';
 
 const ABS_WIDTH = 10;
 const REL_WIDTH = 10;
@@ -52,6 +52,11 @@ export function lkp_value_format(avg: number): string {
   return Math.abs(avg) < 1000 ? '.2f' : Math.abs(avg) > 100_000_000 ? '.4g' : 'd';
 }
 
+/** lkp's ±%stddev: 100·stddev/avg (the stddev itself when avg is 0), shown above 2%, truncated; null when lkp shows none. */
+export function lkp_stddev_percent(st: GroupStat): number | null {
+  return st.lkp_err > 2 ? Math.trunc(st.lkp_err) : null;
+}
+
 /** A perf row's cells, without the key. */
 function lkp_perf_cells(r: Row): string {
   let s = '';
@@ -63,7 +68,8 @@ function lkp_perf_cells(r: Row): string {
     }
     const avg = st.mean;
     s += sprintf(`%${ABS_WIDTH}${lkp_value_format(avg)}`, avg);
-    s += st.lkp_err > 2 ? sprintf(` ±%${ERR_WIDTH - 3}d%%`, st.lkp_err) : ' '.repeat(ERR_WIDTH);
+    const pct = lkp_stddev_percent(st);
+    s += pct !== null ? sprintf(` ±%${ERR_WIDTH - 3}d%%`, pct) : ' '.repeat(ERR_WIDTH);
   });
   return s;
 }

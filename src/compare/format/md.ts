@@ -3,7 +3,7 @@
 
 import { sprintf } from '../../lib/printf.ts';
 import type { CompareModel, GroupStat, GroupSummary } from '../model.ts';
-import { lkp_table, lkp_value_format } from './lkp.ts';
+import { lkp_stddev_percent, lkp_table, lkp_value_format } from './lkp.ts';
 import { change_text } from './notes.ts';
 
 function cell(s: string): string {
@@ -14,7 +14,8 @@ function value(st: GroupStat, failure: boolean): string {
   if (failure) return `${st.fails}:${st.runs}`;
   if (st.n === 0) return '–';
   const v = sprintf(`%${lkp_value_format(st.mean)}`, st.mean);
-  return st.cv !== null && st.cv > 2 ? `${v} ±${Math.trunc(st.cv)}%` : v;
+  const pct = lkp_stddev_percent(st);
+  return pct !== null ? `${v} ±${pct}%` : v;
 }
 
 function described(g: GroupSummary): string {
