@@ -198,7 +198,7 @@ describe('statistics per row', () => {
     expect(notes).toContain('a: 1 run counted only in the failure stats (failed; lkp ncompare counts them in every row).');
     expect(notes).toContain('High noise (CV > 10%) in 1 shown metric: sim.x.');
     expect(notes).toContain('Outliers (|modified z| > 3.5; kept): sim.x in b run 5 (2000).');
-    expect(notes).toContain('Metric sets differ: 1 metric missing from b: only.base.');
+    expect(notes).toContain('Metric sets differ: 1 metric missing from b (absent, or 0 in every run): only.base.');
   });
 });
 

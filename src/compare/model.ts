@@ -375,7 +375,9 @@ function footnotes(groups: readonly Group[], summary: readonly GroupSummary[], r
   const perf_rows = rows.filter((r) => !r.failure);
   for (const [gi, g] of summary.entries()) {
     const missing = perf_rows.filter((r) => r.stats[gi].n === 0 && r.stats.some((s) => s.n > 0)).map((r) => r.metric);
-    if (missing.length) notes.push(`Metric sets differ: ${missing.length} metric${missing.length > 1 ? 's' : ''} missing from ${g.id}: ${list(missing)}.`);
+    // A group without manifests cannot tell an absent metric from one that was an Integer 0 in every run (lkp's matrix drops those).
+    const why = groups[gi].runs.some((r) => r.manifest) ? '' : ' (absent, or 0 in every run)';
+    if (missing.length) notes.push(`Metric sets differ: ${missing.length} metric${missing.length > 1 ? 's' : ''} missing from ${g.id}${why}: ${list(missing)}.`);
   }
   const varying = perf_rows.filter((r) => r.exact && r.stats.some((s) => s.values.some((v) => v !== s.values[0]))).map((r) => r.metric);
   if (varying.length) notes.push(`Declared exact but varying between runs: ${list(varying)}.`);
