@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { UsageError } from '../lib/cli.ts';
 import type { Manifest } from '../results/manifest.ts';
-import { lkp_group_axes, path_axes } from './lkp/axes.ts';
+import { byte_order, lkp_group_axes, path_axes } from './lkp/axes.ts';
 import { load_path, load_runs, scan_result_root, type LoadedGroup, type RunRef } from './load.ts';
 
 export interface Group extends LoadedGroup {
@@ -180,6 +180,8 @@ export function describe_group(g: LoadedGroup, selector: string): Group {
   else if (path_axes(g.path).size > 0 || existsSync(join(g.path, 'job.yaml'))) axes = lkp_group_axes(g.path);
   else axes = [['path', dirname(g.path)], ['commit', basename(g.path)]];
   if (g.single_run !== null) axes = [...axes.filter(([k]) => k !== 'run'), ['run', g.single_run]];
+  // Sorted as lkp's DataStore sorts its "key=value" strings.
+  axes.sort(([a, x], [b, y]) => byte_order(`${a}=${x}`, `${b}=${y}`));
   const complete = g.runs.filter((r) => !r.failed);
   let exact = new Set<string>();
   if (complete.length > 0 && complete.every((r) => r.manifest)) {
