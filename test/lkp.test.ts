@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { job_axes, lkp_group_axes, path_axes, stored_axes } from '../src/compare/lkp/axes.ts';
+import { job_axes, lkp_group_axes, path_axes, read_job, ruby_float_to_s, stored_axes } from '../src/compare/lkp/axes.ts';
 import { whole_float_literals } from '../src/compare/lkp/json.ts';
 import { ALL_PATTERNS, ALL_TESTS, function_stat, LKP_TESTS_COMMIT, perf_metric, reasonable_perf_change, reportable_stat, TABLE_COMMITS } from '../src/compare/lkp/tables.ts';
 import { load_path } from '../src/compare/load.ts';
@@ -147,5 +147,19 @@ describe("lkp's axes (DataStore)", () => {
       writeFileSync(join(dir, run, 'job.yaml'), `testcase: will-it-scale\nwill-it-scale:\n  test: ${test}\n`);
     }
     expect(lkp_group_axes(dir)).toContainEqual(['test', 'brk2']);
+  });
+});
+
+describe('job.yaml values as Ruby reads them', () => {
+  it("Psych's YAML 1.1 numbers, and Ruby's to_s of them (values from ruby 3.1)", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'scalelab-yaml-'));
+    writeFileSync(join(dir, 'job.yaml'), 'a: 1.0\nb: 1e3\nc: 0x10\nd: on\ne: 2.50\nf: .5\ng: 1_000\nh: 1.0e3\ni: 0\nj: 1.5e+20\n');
+    // ruby -ryaml -e 'p YAML.load(...).transform_values(&:to_s)'
+    const job = read_job(join(dir, 'job.yaml'))!;
+    expect(Object.fromEntries(Object.entries(job).map(([k, v]) => [k, String(v)]))).toEqual({ a: '1.0', b: '1e3', c: '16', d: 'true', e: '2.5', f: '0.5', g: '1000', h: '1.0e3', i: '0', j: '1.5e+20' });
+  });
+
+  it("Float#to_s (values from ruby 3.1)", () => {
+    expect([1e20, 1e-5, 123.0, 0.1, 1e15, 999999999999999.0, 1234567890123456.0, 0.0001, 0.000099, -2.5e-7].map(ruby_float_to_s)).toEqual(['1.0e+20', '1.0e-05', '123.0', '0.1', '1.0e+15', '999999999999999.0', '1.234567890123456e+15', '0.0001', '9.9e-05', '-2.5e-07']);
   });
 });

@@ -5,7 +5,7 @@
 
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments, visit, type Scalar } from 'yaml';
 import { MONITORS, WORKLOAD_ELEMENTS, WRAPPER_OPTIONS } from './tables.ts';
 
 const MAXIS_KEYS = ['tbox_group', 'testcase', 'path_params', 'rootfs', 'kconfig', 'compiler', 'commit'];
@@ -114,11 +114,39 @@ export function group_job_file(group_dir: string): string | null {
   return runs.length ? join(group_dir, runs[0], 'job.yaml') : null;
 }
 
-/** A job file's first document (Job.open), parsed as YAML 1.1 as Ruby's Psych does. */
+/** Ruby's Float#to_s: the shortest digits, with ".0" when whole, in exponent form outside [1e-4, 1e15). */
+export function ruby_float_to_s(v: number): string {
+  if (!Number.isFinite(v)) return Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity';
+  const a = Math.abs(v);
+  if (a === 0 || (a >= 1e-4 && a < 1e15)) return Number.isInteger(v) ? `${v.toFixed(1)}` : String(v);
+  const [m, e] = v.toExponential().split('e');
+  return `${m.includes('.') ? m : `${m}.0`}e${e[0]}${e.slice(1).padStart(2, '0')}`;
+}
+
+/**
+ * A YAML number as Ruby's Psych reads it, as the string Job#axes makes of it: a Float (Psych's
+ * float needs a dot) by Float#to_s, an Integer (hex, octal, underscores) in decimal, and what
+ * only the JavaScript reader takes for a number (`1e3`) as the text it is.
+ */
+function psych_number_to_s(node: Scalar): string {
+  const v = node.value as number;
+  const src = (node.source ?? String(v)).trim();
+  if (/^[-+]?([0-9][0-9_]*)?\.[0-9.]*([eE][-+][0-9]+)?$/.test(src)) return ruby_float_to_s(v);
+  if (/^[-+]?(0|[1-9][0-9_,]*|0b[01_]+|0[0-7_]+|0x[0-9a-fA-F_]+)$/.test(src)) return String(v);
+  return src;
+}
+
+/** A job file's first document (Job.open), parsed as YAML 1.1 as Ruby's Psych does, numbers as Ruby's to_s of them. */
 export function read_job(file: string): Hash | null {
   try {
-    const [doc] = parseAllDocuments(readFileSync(file, 'utf8'), { version: '1.1' }) as ReturnType<typeof parseAllDocuments> & unknown[];
-    const v = (doc as { toJS(): unknown } | undefined)?.toJS();
+    const [doc] = parseAllDocuments(readFileSync(file, 'utf8'), { version: '1.1' });
+    if (!doc || !('contents' in doc)) return null;
+    visit(doc, {
+      Scalar(_key, node) {
+        if (typeof node.value === 'number') node.value = psych_number_to_s(node);
+      },
+    });
+    const v = doc.toJS();
     return is_hash(v) ? v : null;
   } catch {
     return null;
