@@ -3,7 +3,8 @@
 import { write_file_atomic } from '../results/atomic.ts';
 import { UsageError } from '../lib/cli.ts';
 import { FORMATS } from './format/index.ts';
-import { build_model } from './model.ts';
+import { lkp_compare_sets } from './lkp/grouper.ts';
+import { build_model, type CompareModel } from './model.ts';
 import type { CompareOptions } from './options.ts';
 import { Selector } from './select.ts';
 
@@ -17,8 +18,10 @@ export function compare(o: CompareOptions, io: CompareIO): number {
   const groups = o.selectors.map((s) => selector.resolve(s));
   const workloads = [...new Set(groups.map((g) => g.workload ?? '?'))];
   if (workloads.length > 1 && !o.force) throw new UsageError(`the groups are of different workloads (${workloads.join(', ')}); --force compares them anyway`);
-  const model = build_model(groups, o.settings);
-  const text = FORMATS[o.format](model);
+  // lkp's table compares as lkp ncompare does: only groups alike in every axis but the commit, each such set on its own.
+  const { sets, left_out } = o.format === 'lkp' ? lkp_compare_sets(groups) : { sets: [groups], left_out: [] };
+  const models: CompareModel[] = sets.map((set) => build_model(set, o.settings));
+  const text = models.map((m) => FORMATS[o.format](m)).join('');
   if (o.output) {
     try {
       write_file_atomic(o.output, text);
@@ -27,6 +30,7 @@ export function compare(o: CompareOptions, io: CompareIO): number {
     }
   } else io.out(text);
   // lkp's table and CSV carry no notes: what the notes say goes to stderr.
-  if (o.format === 'lkp' || o.format === 'csv') for (const f of model.footnotes) io.err(`compare: ${f}\n`);
+  if (o.format === 'lkp' || o.format === 'csv') for (const f of models.flatMap((m) => m.footnotes)) io.err(`compare: ${f}\n`);
+  if (left_out.length) io.err(`compare: lkp ncompare compares only groups alike in every axis but the commit; not compared: ${left_out.map((g) => g.selector).join(', ')}\n`);
   return 0;
 }

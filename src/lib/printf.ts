@@ -1,10 +1,12 @@
-// printf as C and Ruby do it, for the conversions lkp's tables use: %d %f %e %g %s %%, with the
-// flags - + space 0 #, a width and a precision.
+// printf as Ruby's Kernel#printf does it (lkp's tables are printed by Ruby), for the conversions
+// those tables use: %d %f %e %g %s %%, with the flags - + space 0 #, a width and a precision.
 //
-// JavaScript's toFixed/toExponential round an exact tie away from zero; C rounds the exact binary
-// value half to even (printf("%.2f", 0.125) is "0.12"). Ties are rare, so the fast path asks
-// JavaScript and only a possible tie takes the exact BigInt path. Ruby's %d of a Float truncates
-// toward zero, and Ruby prints NaN and infinities as "NaN" and "Inf".
+// Ruby formats a Float's digits with its own copy of David Gay's dtoa (missing/dtoa.c, modes 2
+// and 3), whose floating-point fast path takes a value within its error bound of a rounding tie
+// for an exact tie and rounds it half to even: printf("%.2f", 85.175) is "85.18" although the
+// double is 85.17499999999999716, where C prints "85.17". ruby_dtoa follows that fast path
+// operation for operation and falls back, as dtoa does, to exact arithmetic (BigInt here). Ruby's
+// %d of a Float truncates toward zero, and Ruby prints NaN and infinities as "NaN" and "Inf".
 
 interface Spec {
   left: boolean;
@@ -109,96 +111,202 @@ function integer_digits(a: number): string {
 
 /** %.<p>f of a non-negative finite number. */
 function fixed(a: number, p: number, alt: boolean): string {
-  let digits: string;
-  const fast = a < 1e21 && p <= 100 ? a.toFixed(p) : null;
-  if (fast !== null && !maybe_tie_fixed(a, p)) digits = fast;
-  else {
-    const q = scaled_round(a, p).toString().padStart(p + 1, '0');
-    digits = p === 0 ? q : q.slice(0, q.length - p) + '.' + q.slice(q.length - p);
-  }
-  return alt && p === 0 ? digits + '.' : digits;
+  const [ds, decpt] = ruby_dtoa(a, 3, p);
+  const int = decpt > 0 ? ds.slice(0, decpt).padEnd(decpt, '0') : '0';
+  const frac = (decpt > 0 ? ds.slice(decpt) : '0'.repeat(-decpt) + ds).padEnd(p, '0').slice(0, p);
+  return p > 0 ? `${int}.${frac}` : alt ? `${int}.` : int;
 }
 
 /** %.<p>e of a non-negative finite number. */
 function exponential(a: number, p: number, alt: boolean): string {
-  const [mantissa, exp] = round_significant(a, p + 1);
-  let m = mantissa.length > 1 ? mantissa[0] + '.' + mantissa.slice(1) : mantissa;
-  if (alt && p === 0) m += '.';
+  const [ds, decpt] = ruby_dtoa(a, 2, p + 1);
+  return mantissa_and_exponent(ds.padEnd(p + 1, '0'), a === 0 ? 0 : decpt - 1, alt);
+}
+
+function mantissa_and_exponent(digits: string, exp: number, alt: boolean): string {
+  const m = digits.length > 1 || alt ? `${digits[0]}.${digits.slice(1)}` : digits;
   return `${m}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
 }
 
-/** %.<P>g: %e when the exponent X < -4 or X >= P, else %f with P-1-X decimals; trailing zeros dropped unless #. */
+/** %.<P>g: %e style when the exponent is below -4 or at least P, else %f style; trailing zeros dropped unless #. */
 function general(a: number, P: number, alt: boolean): string {
-  const [, X] = round_significant(a, P);
-  let body = X < -4 || X >= P ? exponential(a, P - 1, alt) : fixed(a, P - 1 - X, alt);
-  if (!alt) {
-    const e = body.indexOf('e');
-    let mant = e < 0 ? body : body.slice(0, e);
-    const tail = e < 0 ? '' : body.slice(e);
-    if (mant.includes('.')) mant = mant.replace(/0+$/, '').replace(/\.$/, '');
-    body = mant + tail;
-  }
-  return body;
+  // The digits as dtoa returns them: it drops trailing zeros on some of its paths only, and Ruby prints what it gets.
+  const [raw, decpt] = ruby_dtoa(a, 2, P);
+  const ds = alt ? raw.padEnd(P, '0') : raw;
+  if (a !== 0 && (decpt <= -4 || (decpt > P && decpt > 1))) return mantissa_and_exponent(ds, decpt - 1, alt);
+  const point = a === 0 ? 1 : decpt;
+  if (point <= 0) return `0.${'0'.repeat(-point)}${ds}`;
+  if (ds.length <= point) return ds.padEnd(point, '0') + (alt ? '.' : '');
+  return `${ds.slice(0, point)}.${ds.slice(point)}`;
 }
 
-/** The first `digits` significant digits of a (rounded half to even) and the decimal exponent. */
-function round_significant(a: number, digits: number): [string, number] {
-  if (a === 0) return ['0'.repeat(digits), 0];
-  const fast = digits <= 100 ? a.toExponential(digits - 1) : null;
-  if (fast !== null) {
-    const e = fast.indexOf('e');
-    const exp = Number(fast.slice(e + 1));
-    if (!maybe_tie_exponential(a, digits, exp)) return [fast.slice(0, e).replace('.', ''), exp];
-  }
-  let exp = Math.floor(Math.log10(a));
-  for (;;) {
-    const q = scaled_round(a, digits - 1 - exp);
-    const s = q.toString();
-    if (s.length > digits) exp++;
-    else if (s.length < digits) exp--;
-    else return [s, exp];
-  }
-}
-
-// A tie at p decimals means a·10^p is exactly k + 1/2. When a·10^p is small enough for the
-// product to be accurate to far better than 1e-6, a fraction away from one half rules a tie out
-// at once; otherwise asking for 20 more digits shows whether the digit after the last one kept is
-// a 5 with nothing non-zero after it.
-function far_from_half(t: number): boolean {
-  return t < 1e8 && Math.abs(t - Math.floor(t) - 0.5) > 1e-6;
-}
-
-function maybe_tie_fixed(a: number, p: number): boolean {
-  if (p <= 20 && far_from_half(a * 10 ** p)) return false;
-  if (p + 20 > 100) return true;
-  return /50{19}$/.test(a.toFixed(p + 20));
-}
-
-function maybe_tie_exponential(a: number, digits: number, exp: number): boolean {
-  if (digits <= 8 && Math.abs(digits - 1 - exp) <= 300 && far_from_half(a * 10 ** (digits - 1 - exp))) return false;
-  if (digits + 20 > 100) return true;
-  return /50{19}e/.test(a.toExponential(digits + 19));
-}
+// dtoa's tables: the exact powers of ten up to 1e22, and 1e16·2^i for scaling by larger powers.
+const TENS = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
+const BIGTENS = [1e16, 1e32, 1e64, 1e128, 1e256];
+const QUICK_MAX = 14;
+const INT_MAX = 14;
 
 const f64 = new Float64Array(1);
 const u64 = new BigUint64Array(f64.buffer);
 
-/** round(a · 10^scale), half to even, computed exactly from a's binary value. */
-function scaled_round(a: number, scale: number): bigint {
+/** A positive finite double as mant · 2^e2, with its biased exponent. */
+function decompose(a: number): { mant: bigint; e2: number; biased: number } {
   f64[0] = a;
   const bits = u64[0];
   const biased = Number((bits >> 52n) & 0x7ffn);
   const frac = bits & ((1n << 52n) - 1n);
-  const mant = biased === 0 ? frac : frac | (1n << 52n);
-  const e2 = (biased === 0 ? 1 : biased) - 1075;
+  return { mant: biased === 0 ? frac : frac | (1n << 52n), e2: (biased === 0 ? 1 : biased) - 1075, biased };
+}
+
+/**
+ * Ruby's dtoa of a >= 0: mode 2 gives `ndigits` significant digits, mode 3 the digits up to
+ * `ndigits` after the point; the digits (no trailing zeros needed) and where the point goes.
+ */
+export function ruby_dtoa(a: number, mode: 2 | 3, ndigits: number): [string, number] {
+  if (a === 0) return ['0', 1];
+  const { mant, e2, biased } = decompose(a);
+  // k, dtoa's estimate of floor(log10(a)), from the binary exponent; k_check when it may be one too high.
+  let k: number;
+  let k_check = true;
+  if (biased !== 0) {
+    f64[0] = a;
+    u64[0] = (u64[0] & ((1n << 52n) - 1n)) | (1023n << 52n);
+    const d2 = f64[0];
+    const ds = (d2 - 1.5) * 0.289529654602168 + 0.1760912590558 + (biased - 1023) * 0.301029995663981;
+    k = Math.trunc(ds);
+    if (ds < 0 && ds !== k) k--;
+    if (k >= 0 && k <= 22) {
+      if (a < TENS[k]) k--;
+      k_check = false;
+    }
+  } else {
+    k = Math.floor(Math.log10(a)); // subnormals: no fast path below, the exact path finds k itself
+  }
+  let ilim = mode === 2 ? Math.max(ndigits, 1) : ndigits + k + 1;
+  let ilim1 = mode === 2 ? ilim : ilim - 1;
+  let half = false;
+
+  if (biased !== 0 && ilim >= 0 && ilim <= QUICK_MAX) {
+    // "Try to get by with floating-point arithmetic."
+    let d = a;
+    let kq = k;
+    let ieps = 2;
+    let i = 0;
+    if (kq > 0) {
+      let ds = TENS[kq & 0xf];
+      let j = kq >> 4;
+      if (j & 0x10) {
+        j &= 0x0f;
+        d /= BIGTENS[BIGTENS.length - 1];
+        ieps++;
+      }
+      for (; j; j >>= 1, i++) {
+        if (j & 1) {
+          ieps++;
+          ds *= BIGTENS[i];
+        }
+      }
+      d /= ds;
+    } else if (-kq !== 0) {
+      const j1 = -kq;
+      d *= TENS[j1 & 0xf];
+      for (let j = j1 >> 4; j; j >>= 1, i++) {
+        if (j & 1) {
+          ieps++;
+          d *= BIGTENS[i];
+        }
+      }
+    }
+    let failed = false;
+    let il = ilim;
+    if (k_check && d < 1 && il > 0) {
+      if (ilim1 <= 0) failed = true;
+      else {
+        il = ilim1;
+        kq--;
+        d *= 10;
+        ieps++;
+      }
+    }
+    if (!failed) {
+      let eps = (ieps * d + 7) * 2 ** -52;
+      if (il === 0) {
+        d -= 5;
+        if (d > eps) return ['1', kq + 2];
+        if (d < -eps) return ['', -ndigits];
+      } else {
+        eps *= TENS[il - 1];
+        let s = '';
+        for (let n = 1; ; n++, d *= 10) {
+          const L = Math.trunc(d);
+          d -= L;
+          if (d === 0) il = n;
+          s += String(L);
+          if (n === il) {
+            if (d > 0.5 + eps) return bump_up(s, kq);
+            if (d < 0.5 - eps) return [s.replace(/0+$/, ''), kq + 1];
+            // Within the error bound of a tie: taken for one, half to even.
+            half = true;
+            if (L & 1) return bump_up(s, kq);
+            break;
+          }
+        }
+      }
+    }
+  }
+  // The exact path (dtoa's "small integer" and Bigint paths).
+  // A whole number of at most 15 digits takes dtoa's small-integer path, which knows no `half` and keeps its digits as they come.
+  const small_int = Number.isInteger(a) && k <= INT_MAX;
+  return exact_dtoa(mant, e2, mode, ndigits, half && !small_int, small_int);
+}
+
+/** dtoa's bump_up: add one to the last digit, carrying; all nines become 1 at the next power of ten. */
+function bump_up(s: string, k: number): [string, number] {
+  let i = s.length - 1;
+  while (i >= 0 && s[i] === '9') i--;
+  if (i < 0) return ['1', k + 2];
+  return [s.slice(0, i) + String(Number(s[i]) + 1), k + 1];
+}
+
+/**
+ * The digits of mant·2^e2 by exact arithmetic; `half`: the fast path saw a tie, so an even last
+ * digit stays; `small_int`: dtoa's small-integer path, which does not drop the zeros of digits it
+ * rounds down.
+ */
+function exact_dtoa(mant: bigint, e2: number, mode: 2 | 3, ndigits: number, half: boolean, small_int: boolean): [string, number] {
   let num = mant;
   let den = 1n;
   if (e2 >= 0) num <<= BigInt(e2);
   else den <<= BigInt(-e2);
-  if (scale >= 0) num *= 10n ** BigInt(scale);
-  else den *= 10n ** BigInt(-scale);
-  const q = num / den;
-  const r2 = (num % den) * 2n;
-  if (r2 > den || (r2 === den && (q & 1n) === 1n)) return q + 1n;
-  return q;
+  // K = floor(log10(value)), exactly.
+  let K = num.toString().length - den.toString().length;
+  const pow10 = (n: number) => 10n ** BigInt(n);
+  const at_least = (n: number) => (n >= 0 ? num >= den * pow10(n) : num * pow10(-n) >= den);
+  while (!at_least(K)) K--;
+  while (at_least(K + 1)) K++;
+  const N = mode === 2 ? Math.max(ndigits, 1) : ndigits + K + 1;
+  if (N < 0) return ['', -ndigits];
+  if (N === 0) {
+    // Rounding to one unit at 10^(K+1): 1 above half of it, nothing at or below.
+    const twice = 2n * (K + 1 >= 0 ? num : num * pow10(-(K + 1)));
+    const unit = K + 1 >= 0 ? den * pow10(K + 1) : den;
+    return twice > unit ? ['1', K + 2] : ['', -ndigits];
+  }
+  // q = floor(value · 10^(N-1-K)), the first N digits.
+  const scale = N - 1 - K;
+  let n2 = num;
+  let d2 = den;
+  if (scale >= 0) n2 *= pow10(scale);
+  else d2 *= pow10(-scale);
+  const q = n2 / d2;
+  const r = n2 % d2;
+  const digits = q.toString();
+  if (r === 0n) return [digits.replace(/0+$/, ''), K + 1];
+  const c = 2n * r - d2;
+  const last_odd = (q & 1n) === 1n;
+  if (c > 0n || (c === 0n && last_odd)) {
+    if (half && !last_odd) return [digits, K + 1];
+    return bump_up(digits, K);
+  }
+  return [small_int ? digits : digits.replace(/0+$/, ''), K + 1];
 }
