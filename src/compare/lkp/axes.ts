@@ -31,7 +31,7 @@ function ruby_to_s(v: unknown): string {
 }
 
 type Hash = Record<string, unknown>;
-const is_hash = (v: unknown): v is Hash => typeof v === 'object' && v !== null && !Array.isArray(v);
+const is_hash = (v: unknown): v is Hash => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
 
 /** lib/job.rb for_each_in: every (parent key, key, value) whose key is in `set`, at any depth. */
 function for_each_in(h: Hash, set: ReadonlySet<string> | ReadonlyMap<string, unknown>, yield_: (pk: string | null, k: string, v: unknown) => void, pk: string | null = null): void {
@@ -144,6 +144,8 @@ export function read_job(file: string): Hash | null {
     visit(doc, {
       Scalar(_key, node) {
         if (typeof node.value === 'number') node.value = psych_number_to_s(node);
+        // A YAML date is a Ruby Date, whose to_s is the date as written (YYYY-MM-DD); a timestamp is kept as written.
+        else if (node.value instanceof Date) node.value = (node.source ?? '').trim();
       },
     });
     const v = doc.toJS();

@@ -4,6 +4,7 @@
 // ncompare's options here: no gap, no --more, a perf-profile threshold of Integer 5.
 
 import type { LoadedGroup } from '../load.ts';
+import { ruby_regex } from './ruby_regex.ts';
 import { function_stat, perf_metric, reasonable_perf_change, reportable_stat, stat_key_base } from './tables.ts';
 
 const MARGIN_SHIFT = 5;
@@ -66,13 +67,15 @@ function skip_function_stat(k: string, b: LkpMatrix): boolean {
   const stem = k.replace(/\.[^.]*$/, '');
   if (/\.(error|warn|fail)$/.test(k) && !b.stats.has(`${stem}.pass`)) return true;
   if (/\.pass$/.test(k)) {
-    let re: RegExp;
+    // lkp interpolates the stem into a Ruby regex unescaped; a stem Ruby cannot read stops lkp
+    // with a RegexpError, and here matches nothing.
+    let re: RegExp | null = null;
     try {
-      re = new RegExp(`^${stem}\\.(error|warn|fail)$`); // lkp interpolates the stem unescaped
+      re = ruby_regex(`^${stem}\\.(error|warn|fail)$`);
     } catch {
-      re = new RegExp(`^${stem.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.(error|warn|fail)$`);
+      re = null;
     }
-    if (![...b.stats.keys()].some((s) => re.test(s))) return true;
+    if (![...b.stats.keys()].some((s) => re?.test(s))) return true;
   }
   return false;
 }

@@ -2,9 +2,10 @@
 // lkp-tests checkout; each file names its commit), and the predicates lkp builds on them:
 // function_stat? (lib/stats.rb), LKP::PerfMetrics (lib/perf_metrics.rb), bisectable_stat? and the
 // report allowlist (lib/lkp_pattern.rb), reasonable_perf_change? and LKP::Programs.all_tests_set.
-// Every pattern is a Ruby regex that means the same in JavaScript: the test suite checks that.
+// Every pattern is a Ruby regex, read through ruby_regex.
 
 import { readFileSync } from 'node:fs';
+import { ruby_regex } from './ruby_regex.ts';
 
 function table<T>(name: string): T & { lkp_tests: string; source: string } {
   return JSON.parse(readFileSync(new URL(`../../../data/lkp-tests/${name}.json`, import.meta.url), 'utf8'));
@@ -38,13 +39,13 @@ export const TABLE_COMMITS = [failure, pass, stat_denylist, stat_allowlist, repo
 /** Every regex source the tables hold, for the test that checks JavaScript reads them as Ruby does. */
 export const ALL_PATTERNS: string[] = [failure, pass, stat_denylist, stat_allowlist, report_allowlist, perf_metrics_patterns].flatMap((t) => t.patterns).concat(thresholds.thresholds.map((t) => t.pattern));
 
-const anchored = (p: string[]) => p.map((s) => new RegExp(`^${s}`));
+const anchored = (p: string[]) => p.map((s) => ruby_regex(`^${s}`));
 const FAILURE_RES = anchored(failure.patterns);
 const PASS_RES = anchored(pass.patterns);
 
 /** LKP::Pattern#contain?: the lines joined into one alternation, matched anywhere. */
 function pattern_set(t: Patterns): RegExp | null {
-  return t.patterns.length ? new RegExp(`(${t.patterns.join('|')})`) : null;
+  return t.patterns.length ? ruby_regex(`(${t.patterns.join('|')})`) : null;
 }
 const DENY = pattern_set(stat_denylist);
 const ALLOW = pattern_set(stat_allowlist);
@@ -91,7 +92,7 @@ const PERF_PREFIXES = [...perf_metrics_prefixes.prefixes, ...[...ALL_TESTS].filt
 /** lkp's perf_metric?: a stat where a 1% change is worth showing (5% elsewhere). */
 export const perf_metric = cached((k) => !!PERF_PATTERNS?.test(k) || PERF_PREFIXES.some((p) => k.startsWith(p)));
 
-const THRESHOLDS = thresholds.thresholds.map((t) => ({ re: new RegExp(`^${t.pattern}$`), value: t.value, integer: t.integer }));
+const THRESHOLDS = thresholds.thresholds.map((t) => ({ re: ruby_regex(`^${t.pattern}$`), value: t.value, integer: t.integer }));
 
 /** lkp's reasonable_perf_change?: etc/perf-metrics-threshold.yaml first, then its built-in floors. */
 export function reasonable_perf_change(name: string, delta: number, max: number): boolean {
