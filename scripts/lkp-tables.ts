@@ -55,7 +55,7 @@ function program_options(file: string): [string, string][] {
   return opts;
 }
 const executable = (p: string) => existsSync(p) && statSync(p).isFile() && (statSync(p).mode & 0o111) !== 0;
-const SCRIPTS = ['run', 'parse', 'setup', 'daemon', 'monitor', 'no-stdout-monitor', 'one-shot-monitor'];
+const SCRIPTS = ['run', 'parse', 'setup', 'daemon', 'monitor', 'no-stdout-monitor', 'one-shot-monitor', 'plain-monitor'];
 const programs: Record<string, { scripts: string[]; executable: string[]; options: [string, string][] }> = {};
 for (const name of readdirSync(join(src, 'programs')).sort()) {
   const dir = join(src, 'programs', name);

@@ -4,7 +4,7 @@
 // formatters only lay this model out.
 
 import { sprintf } from '../lib/printf.ts';
-import { lkp_mean, lkp_stddev, median, outliers } from '../stats/describe.ts';
+import { lkp_mean, lkp_stddev, median, outliers, ruby_sum } from '../stats/describe.ts';
 import { bh_qvalues } from '../stats/fdr.ts';
 import { hodges_lehmann_ci } from '../stats/hodges_lehmann.ts';
 import { mann_whitney, u_min_p, u_min_runs } from '../stats/mann_whitney.ts';
@@ -114,8 +114,8 @@ function stat_of(values: number[], failure: boolean, runs: number): GroupStat {
   const mean = n ? lkp_mean(values) : 0;
   const stddev = n >= 2 ? lkp_stddev(values, mean) : null;
   const lkp_sd = stddev ?? -1;
-  let fails = 0;
-  if (failure) for (const v of values) fails += v;
+  // lkp's fails are Ruby's Array#sum of the values.
+  const fails = failure ? ruby_sum(values) : 0;
   return {
     n,
     values,

@@ -5,7 +5,7 @@
 
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseAllDocuments, visit, type Scalar } from 'yaml';
+import { parseAllDocuments, visit } from 'yaml';
 import { MONITORS, WORKLOAD_ELEMENTS, WRAPPER_OPTIONS } from './tables.ts';
 
 const MAXIS_KEYS = ['tbox_group', 'testcase', 'path_params', 'rootfs', 'kconfig', 'compiler', 'commit'];
@@ -23,15 +23,27 @@ function path_scheme(testcase: string): string[] {
   return PATH_SCHEME[testcase] ?? PATH_SCHEME.default;
 }
 
-/** Ruby's to_s of a YAML scalar: what Job#axes makes of a parameter's value. */
+/** A YAML number as Ruby prints it (its to_s), kept apart from strings for Array#inspect. */
+class RubyNumber {
+  constructor(readonly text: string) {}
+}
+
+/** Ruby's to_s of a YAML value: what Job#axes makes of a parameter's value (an Array's is its inspect). */
 function ruby_to_s(v: unknown): string {
   if (v === null || v === undefined) return '';
-  if (Array.isArray(v)) return `[${v.map((x) => (typeof x === 'string' ? JSON.stringify(x) : ruby_to_s(x))).join(', ')}]`;
+  if (v instanceof RubyNumber) return v.text;
+  if (Array.isArray(v)) return `[${v.map(ruby_inspect).join(', ')}]`;
   return String(v);
 }
 
+function ruby_inspect(v: unknown): string {
+  if (v === null || v === undefined) return 'nil';
+  if (typeof v === 'string') return JSON.stringify(v);
+  return ruby_to_s(v);
+}
+
 type Hash = Record<string, unknown>;
-const is_hash = (v: unknown): v is Hash => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
+const is_hash = (v: unknown): v is Hash => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date) && !(v instanceof RubyNumber);
 
 /** lib/job.rb for_each_in: every (parent key, key, value) whose key is in `set`, at any depth. */
 function for_each_in(h: Hash, set: ReadonlySet<string> | ReadonlyMap<string, unknown>, yield_: (pk: string | null, k: string, v: unknown) => void, pk: string | null = null): void {
@@ -123,17 +135,38 @@ export function ruby_float_to_s(v: number): string {
   return `${m.includes('.') ? m : `${m}.0`}e${e[0]}${e.slice(1).padStart(2, '0')}`;
 }
 
+// Psych::ScalarScanner's numbers (Psych 4, Ruby 3.1): its float, its legacy integer (commas
+// allowed), its base-60 forms.
+const PSYCH_FLOAT = /^(?:[-+]?([0-9][0-9_,]*)?\.[0-9]*([eE][-+][0-9]+)?)$/;
+const PSYCH_INT = /^(?:[-+]?0b[0-1_,]+|[-+]?0[0-7_,]+|[-+]?(?:0|[1-9](?:[0-9]|,[0-9]|_[0-9])*)|[-+]?0x[0-9a-fA-F_,]+)$/;
+const PSYCH_SEXAGESIMAL_INT = /^[-+]?[0-9][0-9_]*(:[0-5]?[0-9]){1,2}$/;
+const PSYCH_SEXAGESIMAL_FLOAT = /^[-+]?[0-9][0-9_]*(:[0-5]?[0-9]){1,2}\.[0-9_]*$/;
+
+/** Ruby's String#to_i of a base-60 part: an optional sign, digits and underscores. */
+const ruby_to_i = (s: string) => BigInt(s.replace(/_/g, '').replace(/^\+/, '') || '0');
+
+/** Ruby's Integer() of a Psych integer: 0b, 0x and a leading 0 (octal) are bases. */
+function ruby_integer(s: string): bigint {
+  const t = s.replace(/[,_]/g, '');
+  const neg = t.startsWith('-');
+  const u = t.replace(/^[-+]/, '');
+  const n = /^0[0-7]+$/.test(u) ? BigInt(`0o${u.slice(1)}`) : BigInt(u);
+  return neg ? -n : n;
+}
+
 /**
- * A YAML number as Ruby's Psych reads it, as the string Job#axes makes of it: a Float (Psych's
- * float needs a dot) by Float#to_s, an Integer (hex, octal, underscores) in decimal, and what
- * only the JavaScript reader takes for a number (`1e3`) as the text it is.
+ * What Psych makes of a plain scalar that might be a number, as Ruby's to_s prints it; undefined
+ * when Psych reads a string. Its base-60 integer weighs part e by 60^|e-2| (5:00 is 18000).
  */
-function psych_number_to_s(node: Scalar): string {
-  const v = node.value as number;
-  const src = (node.source ?? String(v)).trim();
-  if (/^[-+]?([0-9][0-9_]*)?\.[0-9.]*([eE][-+][0-9]+)?$/.test(src)) return ruby_float_to_s(v);
-  if (/^[-+]?(0|[1-9][0-9_,]*|0b[01_]+|0[0-7_]+|0x[0-9a-fA-F_]+)$/.test(src)) return String(v);
-  return src;
+function psych_number_to_s(src: string): string | undefined {
+  if (/^\+?\.inf$/i.test(src)) return 'Infinity';
+  if (/^-\.inf$/i.test(src)) return '-Infinity';
+  if (/^\.nan$/i.test(src)) return 'NaN';
+  if (PSYCH_SEXAGESIMAL_INT.test(src)) return src.split(':').reduce((sum, p, e) => sum + ruby_to_i(p) * 60n ** BigInt(Math.abs(e - 2)), 0n).toString();
+  if (PSYCH_SEXAGESIMAL_FLOAT.test(src)) return ruby_float_to_s(src.split(':').reduce((sum, p, e) => sum + Number(p.replace(/_/g, '')) * 60 ** Math.abs(e - 2), 0));
+  if (PSYCH_FLOAT.test(src) && !/^[-+]?\.$/.test(src)) return ruby_float_to_s(Number(src.replace(/[,_]/g, '').replace(/\.([Ee]|$)/, '$1')));
+  if (PSYCH_INT.test(src)) return ruby_integer(src).toString();
+  return undefined;
 }
 
 /** A job file's first document (Job.open), parsed as YAML 1.1 as Ruby's Psych does, numbers as Ruby's to_s of them. */
@@ -143,7 +176,11 @@ export function read_job(file: string): Hash | null {
     if (!doc || !('contents' in doc)) return null;
     visit(doc, {
       Scalar(_key, node) {
-        if (typeof node.value === 'number') node.value = psych_number_to_s(node);
+        const src = (node.source ?? '').trim();
+        const number = node.type === 'PLAIN' && (typeof node.value === 'number' || typeof node.value === 'string') ? psych_number_to_s(src) : undefined;
+        if (number !== undefined) node.value = new RubyNumber(number);
+        else if (typeof node.value === 'number') node.value = src; // a number to JavaScript's reader, a string to Psych's
+        else if (typeof node.value === 'boolean' && node.type === 'PLAIN' && !/^(yes|true|on|no|false|off)$/i.test(src)) node.value = src; // y, n: strings to Psych
         // A YAML date is a Ruby Date, whose to_s is the date as written (YYYY-MM-DD); a timestamp is kept as written.
         else if (node.value instanceof Date) node.value = (node.source ?? '').trim();
       },

@@ -35,7 +35,7 @@ function matrix_of(g: LoadedGroup): LkpMatrix {
 
 const zeros = (n: number): Col => ({ v: new Array<number>(n).fill(0), f: new Array<boolean>(n).fill(false) });
 
-/** StatSummary: sorted (stably, as glibc's qsort_r sorts for Ruby), leading -1s ("no data") dropped, size >> 5 (at most max_margin) trimmed a side. */
+/** StatSummary: size >> 5 (at most max_margin) to trim a side, then sorted (stably, as glibc's qsort_r sorts for Ruby), leading -1s ("no data") dropped, trimmed. */
 interface Summary {
   size: number;
   min: number;
@@ -45,10 +45,11 @@ interface Summary {
 }
 function summary(c: Col, max_margin: number): Summary | null {
   const order = c.v.map((_, i) => i).sort((x, y) => c.v[x] - c.v[y]);
+  // sort_remove_margin sizes the margin before `sorted` drops the -1s.
+  const margin = Math.min(order.length >> MARGIN_SHIFT, max_margin);
   let first = 0;
   while (first < order.length && c.v[order[first]] === -1) first++;
   const sorted = order.slice(first);
-  const margin = Math.min(sorted.length >> MARGIN_SHIFT, max_margin);
   const kept = sorted.slice(margin, sorted.length - margin);
   if (kept.length === 0) return null;
   const mid = kept[kept.length >> 1];

@@ -123,5 +123,6 @@ export const WORKLOAD_ELEMENTS: ReadonlyMap<string, [string, string][]> = new Ma
     .filter(([, p]) => ['setup', 'run', 'daemon'].some((s) => p.executable.includes(s)))
     .map(([n, p]) => [n, p.options]),
 );
-export const MONITORS: ReadonlySet<string> = names_executable('monitor');
+/** available_programs(:monitors): programs with a monitor, no-stdout-monitor, one-shot-monitor or plain-monitor. */
+export const MONITORS: ReadonlySet<string> = new Set(['monitor', 'no-stdout-monitor', 'one-shot-monitor', 'plain-monitor'].flatMap((s) => [...names_executable(s)]));
 export const WRAPPER_OPTIONS: [string, string][] = [...programs.wrapper_options, ...programs.dwrapper_options];
