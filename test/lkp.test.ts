@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { job_axes, lkp_group_axes, path_axes, read_job, ruby_float_to_s, stored_axes } from '../src/compare/lkp/axes.ts';
+import { ruby_regex } from '../src/compare/lkp/ruby_regex.ts';
 import { whole_float_literals } from '../src/compare/lkp/json.ts';
 import { ALL_PATTERNS, ALL_TESTS, function_stat, LKP_TESTS_COMMIT, perf_metric, reasonable_perf_change, reportable_stat, TABLE_COMMITS } from '../src/compare/lkp/tables.ts';
 import { load_path } from '../src/compare/load.ts';
@@ -161,5 +162,41 @@ describe('job.yaml values as Ruby reads them', () => {
 
   it("Float#to_s (values from ruby 3.1)", () => {
     expect([1e20, 1e-5, 123.0, 0.1, 1e15, 999999999999999.0, 1234567890123456.0, 0.0001, 0.000099, -2.5e-7].map(ruby_float_to_s)).toEqual(['1.0e+20', '1.0e-05', '123.0', '0.1', '1.0e+15', '999999999999999.0', '1.234567890123456e+15', '0.0001', '9.9e-05', '-2.5e-07']);
+  });
+});
+
+describe('Ruby regexes', () => {
+  // Each subject list was matched by ruby 3.1 (`x =~ Regexp.new(src)`): 1 matches, 0 does not.
+  const cases: [string, string[], string][] = [
+    ['^c++\\.(error|warn|fail)$', ['c.fail', 'cc.warn', 'c++.fail', '.fail'], '1100'], // possessive
+    ['^x\\h\\.(error|warn|fail)$', ['x1.error', 'xh.error', 'x\\h.error', 'xF.fail'], '1001'], // hex digit
+    ['^foo{,2}\\.(error|warn|fail)$', ['fo.fail', 'foo.fail', 'fooo.fail', 'foooo.fail', 'foo{,2}.fail'], '11100'], // at most 2
+    ['^(?i)ab\\.(error|warn|fail)$', ['AB.fail', 'ab.FAIL', 'aB.warn', 'ac.fail'], '1110'], // inline flag
+    ['^a+b\\.(error|warn|fail)$', ['aab.fail', 'a+b.fail'], '10'],
+    ['^foo(bar)\\.(error|warn|fail)$', ['foobar.fail', 'foo(bar).fail'], '10'],
+    ['^a(?>b+)b$', ['abb', 'ab'], '00'], // atomic
+  ];
+  for (const [src, subjects, want] of cases) {
+    it(src, () => expect(subjects.map((x) => (ruby_regex(src).test(x) ? 1 : 0)).join('')).toBe(want));
+  }
+  it('a stem Ruby cannot read is an error here too', () => {
+    expect(() => ruby_regex('^baz(\\.(error|warn|fail)$')).toThrow(SyntaxError);
+  });
+});
+
+describe("Psych's scalars", () => {
+  it("a job's parameters as Ruby 3.1 reads and prints them (ruby -ryaml -e 'p YAML.load(...).transform_values(&:to_s)')", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'scalelab-psych-'));
+    // will-it-scale's run script declares runtime, test, mode, nr_task, no_affinity and smt.
+    writeFileSync(join(dir, 'job.yaml'), 'testcase: will-it-scale\nwill-it-scale:\n  test: 5:00\n  mode: .nan\n  nr_task: [1, 2]\n  runtime: 016\n  smt: 1.5e+3\n  no_affinity: n\n');
+    const axes = job_axes(read_job(join(dir, 'job.yaml'))!);
+    expect(Object.fromEntries(['test', 'mode', 'nr_task', 'runtime', 'smt', 'no_affinity'].map((k) => [k, axes.get(k)]))).toEqual({
+      test: '18000', // base 60, part e weighed by 60^|e-2|
+      mode: 'NaN',
+      nr_task: '[1, 2]',
+      runtime: '14', // octal
+      smt: '1500.0',
+      no_affinity: 'n', // y and n are strings to Psych
+    });
   });
 });

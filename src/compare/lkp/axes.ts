@@ -26,12 +26,14 @@ function path_scheme(testcase: string): string[] {
 /** A YAML number as Ruby prints it (its to_s), kept apart from strings for Array#inspect. */
 class RubyNumber {
   constructor(readonly text: string) {}
+  toString(): string {
+    return this.text;
+  }
 }
 
 /** Ruby's to_s of a YAML value: what Job#axes makes of a parameter's value (an Array's is its inspect). */
 function ruby_to_s(v: unknown): string {
   if (v === null || v === undefined) return '';
-  if (v instanceof RubyNumber) return v.text;
   if (Array.isArray(v)) return `[${v.map(ruby_inspect).join(', ')}]`;
   return String(v);
 }
