@@ -11,6 +11,7 @@ import { whole_float_literals } from '../src/compare/lkp/json.ts';
 import { ALL_PATTERNS, ALL_TESTS, function_stat, LKP_TESTS_COMMIT, perf_metric, reasonable_perf_change, reportable_stat, TABLE_COMMITS } from '../src/compare/lkp/tables.ts';
 import { load_path } from '../src/compare/load.ts';
 import { lkp_stats } from '../src/results/store.ts';
+import { ruby_sum } from '../src/stats/describe.ts';
 
 describe("lkp-tests' tables", () => {
   it('come from one lkp-tests commit', () => {
@@ -198,5 +199,27 @@ describe("Psych's scalars", () => {
       smt: '1500.0',
       no_affinity: 'n', // y and n are strings to Psych
     });
+  });
+});
+
+describe("Ruby's Array#sum", () => {
+  it('Integers exactly up to the first Float, Kahan–Babuska after it (values from ruby 3.1)', () => {
+    const big = (values: number[], bigs: Record<number, bigint>) => ({ float: (i: number) => !Number.isInteger(values[i]), big: (i: number) => bigs[i] });
+    // p [2**60+3, -(2**60), 5].sum → 8; with 5.0 → 8.0; [0.5, 2**60+3, -(2**60)].sum → 0.5
+    const a = [2 ** 60 + 3, -(2 ** 60), 5];
+    expect(ruby_sum(a, big(a, { 0: 2n ** 60n + 3n, 1: -(2n ** 60n) }))).toBe(8);
+    expect(ruby_sum(a, { ...big(a, { 0: 2n ** 60n + 3n, 1: -(2n ** 60n) }), float: (i) => i === 2 })).toBe(8);
+    const b = [0.5, 2 ** 60 + 3, -(2 ** 60)];
+    expect(ruby_sum(b, big(b, { 1: 2n ** 60n + 3n, 2: -(2n ** 60n) }))).toBe(0.5);
+    // p [9007199254740993, 1].sum → 9007199254740994, an Integer beyond 2^53
+    const c = [9007199254740993, 1];
+    expect(ruby_sum(c, big(c, { 0: 9007199254740993n }))).toBe(9007199254740994n);
+    expect(ruby_sum(new Array(10).fill(0.1))).toBe(1); // ([0.1]*10).sum → 1.0
+  });
+
+  it('reads Integers beyond 2^53 exactly from a JSON text', () => {
+    const bigs = new Map();
+    whole_float_literals('{"a": 9007199254740993, "b": [1, 36028797018963971], "c": 12345678901234567890.0}', bigs);
+    expect([...bigs]).toEqual([['a', 9007199254740993n], ['b', new Map([[1, 36028797018963971n]])]]);
   });
 });

@@ -10,7 +10,7 @@ import { gunzipSync } from 'node:zlib';
 import { UsageError } from '../lib/cli.ts';
 import { INCOMPLETE, MANIFEST, MATRIX, STATS } from '../results/layout.ts';
 import type { Manifest } from '../results/manifest.ts';
-import { whole_float_literals } from './lkp/json.ts';
+import { whole_float_literals, type BigIntegers } from './lkp/json.ts';
 
 export interface RunData {
   /** The run's name: its directory, or its column in a matrix.json. */
@@ -41,10 +41,14 @@ export interface LoadedGroup {
   all: Matrix;
   /** Per metric, the columns of `all` whose whole-number value is a Ruby Float (`7.0` in the JSON). */
   floats: Map<string, Set<number>>;
-  /** lkp's complete matrix (complete_matrix): without runs lkp marked incomplete. */
+  /** Per metric, the columns of `all` holding an Integer beyond 2^53, exact (`all` has the nearest double). */
+  bigs: Map<string, Map<number, bigint>>;
+  /** lkp's complete matrix (complete_matrix): without runs lkp marked incomplete; and its columns in `all`. */
   lkp_complete: Matrix;
+  lkp_complete_cols: number[];
   /** scalelab's: without failed runs either. */
   complete: Matrix;
+  complete_cols: number[];
   /** Metrics a run's manifest says were 0 (lkp's pipeline leaves zeros out of stats.json). */
   zero_stats: Set<string>;
   /** Runs skipped entirely: interrupted, killed, or without stats. */
@@ -93,7 +97,7 @@ function numbered_dirs(dir: string): string[] {
 }
 
 /** Runs read, with their parsed stats not yet checked, and the stats written as whole-number Floats. */
-export type RunStats = { run: RunData; stats: Record<string, unknown>; floats?: ReadonlySet<string> }[];
+export type RunStats = { run: RunData; stats: Record<string, unknown>; floats?: ReadonlySet<string>; bigs?: ReadonlyMap<string, bigint> }[];
 
 const is_incomplete_run = (stats: Record<string, unknown>) => stats['last_state.is_incomplete_run'] === 1;
 
@@ -115,8 +119,11 @@ function load_run(dir: string, group: LoadedGroup, pending: RunStats, manifest: 
   const run: RunData = { name: basename(dir), source: stats_file, failed: failed_by_stats(raw, manifest), lkp_incomplete: is_incomplete_run(raw), manifest };
   group.runs.push(run);
   const floats = new Set<string>();
-  for (const [k, at] of whole_float_literals(text)) if (at === true) floats.add(k);
-  pending.push({ run, stats: raw, floats });
+  const found: BigIntegers = new Map();
+  for (const [k, at] of whole_float_literals(text, found)) if (at === true) floats.add(k);
+  const bigs = new Map<string, bigint>();
+  for (const [k, v] of found) if (typeof v === 'bigint') bigs.set(k, v);
+  pending.push({ run, stats: raw, floats, bigs });
 }
 
 // unite_remove_denylist_stats: per-CPU sched_debug stats vary too much between runs.
@@ -131,7 +138,7 @@ const SCHED_DEBUG_PER_CPU = /^sched_debug.*\.[0-9]+$/;
  */
 function build_matrices(group: LoadedGroup, pending: RunStats, as_is = false): void {
   const n_all = group.runs.length;
-  pending.forEach(({ run, stats, floats }, i) => {
+  pending.forEach(({ run, stats, floats, bigs }, i) => {
     for (const key in stats) {
       const v = stats[key];
       if (typeof v !== 'number' || !Number.isFinite(v)) {
@@ -147,6 +154,12 @@ function build_matrices(group: LoadedGroup, pending: RunStats, as_is = false): v
         group.all.set(key, (col = new Array<number>(n_all).fill(0)));
       }
       col[i] = v;
+      const big = bigs?.get(key);
+      if (big !== undefined) {
+        let b = group.bigs.get(key);
+        if (!b) group.bigs.set(key, (b = new Map()));
+        b.set(i, big);
+      }
       if (float) {
         let f = group.floats.get(key);
         if (!f) group.floats.set(key, (f = new Set()));
@@ -155,12 +168,12 @@ function build_matrices(group: LoadedGroup, pending: RunStats, as_is = false): v
     }
     for (const k of run.manifest?.zero_stats ?? []) group.zero_stats.add(k);
   });
-  const columns = (keep: (r: RunData) => boolean, into: Matrix) => {
-    const cols = group.runs.flatMap((r, i) => (keep(r) ? [i] : []));
+  const columns = (keep: (r: RunData) => boolean, into: Matrix, cols: number[]) => {
+    group.runs.forEach((r, i) => keep(r) && cols.push(i));
     for (const [k, values] of group.all) into.set(k, cols.map((i) => values[i]));
   };
-  columns((r) => !r.lkp_incomplete, group.lkp_complete);
-  columns((r) => !r.failed, group.complete);
+  columns((r) => !r.lkp_incomplete, group.lkp_complete, group.lkp_complete_cols);
+  columns((r) => !r.failed, group.complete, group.complete_cols);
 }
 
 /** lkp's matrix.json: one column per run; `stats_source` names them when it is there. */
@@ -177,16 +190,19 @@ function load_matrix(file: string, text: string, group: LoadedGroup, pending: Ru
     else values.slice(0, cols).forEach((v, i) => (columns[i][key] = v));
   }
   const floats = columns.map(() => new Set<string>());
-  for (const [k, at] of whole_float_literals(text)) if (at !== true) for (const i of at) floats[i]?.add(k);
+  const bigs = columns.map(() => new Map<string, bigint>());
+  const found: BigIntegers = new Map();
+  for (const [k, at] of whole_float_literals(text, found)) if (at !== true) for (const i of at) floats[i]?.add(k);
+  for (const [k, v] of found) if (v instanceof Map) for (const [i, b] of v) bigs[i]?.set(k, b);
   columns.forEach((stats, i) => {
     const run: RunData = { name: String(i), source: sources?.[i] ?? `${file}[${i}]`, failed: failed_by_stats(stats, null), lkp_incomplete: is_incomplete_run(stats), manifest: null };
     group.runs.push(run);
-    pending.push({ run, stats, floats: floats[i] });
+    pending.push({ run, stats, floats: floats[i], bigs: bigs[i] });
   });
 }
 
 function empty_group(path: string, single_run: string | null = null): LoadedGroup {
-  return { path, single_run, runs: [], all: new Map(), floats: new Map(), lkp_complete: new Map(), complete: new Map(), zero_stats: new Set(), incomplete: 0, non_numeric: { count: 0, example: null } };
+  return { path, single_run, runs: [], all: new Map(), floats: new Map(), bigs: new Map(), lkp_complete: new Map(), lkp_complete_cols: [], complete: new Map(), complete_cols: [], zero_stats: new Set(), incomplete: 0, non_numeric: { count: 0, example: null } };
 }
 
 /** A group from a path: a group directory, a run directory, or a matrix.json file. */

@@ -4,7 +4,7 @@
 // formatters only lay this model out.
 
 import { sprintf } from '../lib/printf.ts';
-import { lkp_mean, lkp_stddev, median, outliers, ruby_sum } from '../stats/describe.ts';
+import { lkp_mean, lkp_stddev, median, outliers, ruby_sum, type RubyKinds } from '../stats/describe.ts';
 import { bh_qvalues } from '../stats/fdr.ts';
 import { hodges_lehmann_ci } from '../stats/hodges_lehmann.ts';
 import { mann_whitney, u_min_p, u_min_runs } from '../stats/mann_whitney.ts';
@@ -40,8 +40,9 @@ export interface GroupStat {
   outliers: number[];
   /** lkp's ±%stddev cell value: 100·sd/avg (sd itself when avg is 0), −1 for a single run. */
   lkp_err: number;
-  /** Failure stats: the sum over runs (lkp's fail count) and the runs counted. */
+  /** Failure stats: the sum over runs (lkp's fail count; exact when it is an Integer beyond 2^53) and the runs counted. */
   fails: number;
+  fails_exact: bigint | null;
   runs: number;
 }
 
@@ -109,13 +110,13 @@ export interface CompareModel {
 const NOISE_CV = 10;
 const LIST_MAX = 5;
 
-function stat_of(values: number[], failure: boolean, runs: number): GroupStat {
+function stat_of(values: number[], failure: boolean, runs: number, kinds: RubyKinds): GroupStat {
   const n = values.length;
-  const mean = n ? lkp_mean(values) : 0;
+  const mean = n ? lkp_mean(values, kinds) : 0;
   const stddev = n >= 2 ? lkp_stddev(values, mean) : null;
   const lkp_sd = stddev ?? -1;
   // lkp's fails are Ruby's Array#sum of the values.
-  const fails = failure ? ruby_sum(values) : 0;
+  const sum = failure ? ruby_sum(values, kinds) : 0;
   return {
     n,
     values,
@@ -125,7 +126,8 @@ function stat_of(values: number[], failure: boolean, runs: number): GroupStat {
     cv: stddev !== null && mean !== 0 ? (100 * stddev) / Math.abs(mean) : null,
     outliers: [],
     lkp_err: mean !== 0 ? (100 * lkp_sd) / mean : lkp_sd,
-    fails,
+    fails: Number(sum),
+    fails_exact: typeof sum === 'bigint' ? sum : null,
     runs,
   };
 }
@@ -192,11 +194,20 @@ function fmt_change(c: number): string {
   return `${sprintf('%+.1f', c)}%`;
 }
 
-/** The values a row compares for a group: complete runs (lkp's or scalelab's), all runs for failure stats; a metric the manifests record as 0 is zeros. */
-function values_of(g: Group, metric: string, failure: boolean, lkp_columns: boolean, runs: number): number[] {
+/**
+ * The values a row compares for a group, with Ruby's view of each: complete runs (lkp's or
+ * scalelab's), all runs for failure stats; a metric the manifests record as 0 is zeros.
+ */
+function values_of(g: Group, metric: string, failure: boolean, lkp_columns: boolean, runs: number): [number[], RubyKinds] {
   const m = failure ? g.all : lkp_columns ? g.lkp_complete : g.complete;
-  return m.get(metric) ?? (g.zero_stats.has(metric) ? new Array<number>(runs).fill(0) : []);
+  const values = m.get(metric);
+  if (!values) return [g.zero_stats.has(metric) ? new Array<number>(runs).fill(0) : [], NO_KINDS];
+  const col = failure ? (i: number) => i : lkp_columns ? (i: number) => g.lkp_complete_cols[i] : (i: number) => g.complete_cols[i];
+  const floats = g.floats.get(metric);
+  const bigs = g.bigs.get(metric);
+  return [values, { float: (i) => !Number.isInteger(values[i]) || !!floats?.has(col(i)), big: (i) => bigs?.get(col(i)) }];
 }
+const NO_KINDS: RubyKinds = { float: () => false, big: () => undefined };
 
 export function build_model(groups: readonly Group[], settings: CompareSettings): CompareModel {
   const heads = groups.length - 1;
@@ -217,7 +228,8 @@ export function build_model(groups: readonly Group[], settings: CompareSettings)
       const g = groups[i];
       exact &&= g.exact.has(metric);
       const runs = failure ? runs_all[i] : runs_complete[i];
-      stats.push(stat_of(values_of(g, metric, failure, settings.lkp_columns, runs), failure, runs));
+      const [values, kinds] = values_of(g, metric, failure, settings.lkp_columns, runs);
+      stats.push(stat_of(values, failure, runs, kinds));
     }
     const row: Row = { metric, failure, exact, absolute: is_absolute_change(metric), perf: is_perf_metric(metric, workloads), direction: direction_of(metric), stats, changes: [] };
     for (let h = 1; h <= heads; h++) row.changes.push(change_of(row, h));

@@ -48,7 +48,7 @@ function parse(fmt: string): (string | Spec)[] {
 }
 
 /** sprintf with C's conversions and Ruby's treatment of Floats under %d. */
-export function sprintf(fmt: string, ...args: (number | string)[]): string {
+export function sprintf(fmt: string, ...args: (number | string | bigint)[]): string {
   let out = '';
   let next = 0;
   for (const part of parse(fmt)) {
@@ -66,11 +66,13 @@ export function sprintf(fmt: string, ...args: (number | string)[]): string {
   return out;
 }
 
-function convert(s: Spec, arg: number | string): string {
+function convert(s: Spec, arg: number | string | bigint): string {
   if (s.conv === 's') {
     const str = String(arg);
     return pad(s, '', s.precision >= 0 ? str.slice(0, s.precision) : str, false);
   }
+  // An Integer of any size prints all its digits under %d.
+  if (typeof arg === 'bigint' && s.conv === 'd') return pad(s, arg < 0n ? '-' : s.plus ? '+' : s.space ? ' ' : '', (arg < 0n ? -arg : arg).toString(), true);
   const x = Number(arg);
   const negative = x < 0 || Object.is(x, -0);
   const sign = negative ? '-' : s.plus ? '+' : s.space ? ' ' : '';

@@ -41,7 +41,7 @@ function lkp_failure_cells(r: Row): string {
   let s = '';
   r.stats.forEach((st, i) => {
     if (i > 0) s += sprintf(`%${REL_WIDTH}.0f%% `, r.changes[i - 1].lkp_change);
-    s += st.fails === 0 ? sprintf(`%${ABS_WIDTH + 1}s`, ' ') : sprintf(`%${ABS_WIDTH + 1}d`, st.fails);
+    s += st.fails === 0 ? sprintf(`%${ABS_WIDTH + 1}s`, ' ') : sprintf(`%${ABS_WIDTH + 1}d`, st.fails_exact ?? st.fails);
     s += sprintf(`:%-${ERR_WIDTH - 2}d`, st.runs);
   });
   return s;

@@ -12,9 +12,10 @@ const MAX_RATIO = 5;
 const PERF_PROFILE_THRESHOLD = 5; // an Integer: it gates only perf-profile stats whose median is an Integer
 const INCOMPLETE = 'last_state.is_incomplete_run';
 
-/** A stat's values per run and which of them are Floats; a matrix of them with its column count. */
+/** A stat's values per run (an Integer beyond 2^53 exact, as a bigint) and which of them are Floats; a matrix of them with its column count. */
+type RubyNumber = number | bigint;
 interface Col {
-  v: number[];
+  v: RubyNumber[];
   f: boolean[];
 }
 interface LkpMatrix {
@@ -28,7 +29,8 @@ function matrix_of(g: LoadedGroup): LkpMatrix {
   const stats = new Map<string, Col>();
   for (const [k, v] of g.all) {
     const floats = g.floats.get(k);
-    stats.set(k, { v: [...v], f: v.map((x, i) => !Number.isInteger(x) || !!floats?.has(i)) });
+    const bigs = g.bigs.get(k);
+    stats.set(k, { v: v.map((x, i) => bigs?.get(i) ?? x), f: v.map((x, i) => !Number.isInteger(x) || !!floats?.has(i)) });
   }
   return { stats, cols: g.runs.length };
 }
@@ -38,17 +40,23 @@ const zeros = (n: number): Col => ({ v: new Array<number>(n).fill(0), f: new Arr
 /** StatSummary: size >> 5 (at most max_margin) to trim a side, then sorted (stably, as glibc's qsort_r sorts for Ruby), leading -1s ("no data") dropped, trimmed. */
 interface Summary {
   size: number;
-  min: number;
-  mean: number;
+  min: RubyNumber;
+  mean: RubyNumber;
   mean_is_float: boolean;
-  max: number;
+  max: RubyNumber;
 }
+
+// Ruby compares an Integer of any size with a Float exactly, as JavaScript compares a bigint with a number.
+const by_value = (a: RubyNumber, b: RubyNumber) => (a < b ? -1 : a > b ? 1 : 0);
+const larger = (a: RubyNumber, b: RubyNumber) => (a > b ? a : b);
+/** Integer − Integer is exact; with a Float in it, both are doubles. */
+const minus = (a: RubyNumber, b: RubyNumber) => (typeof a === 'bigint' && typeof b === 'bigint' ? Number(a - b) : Number(a) - Number(b));
 function summary(c: Col, max_margin: number): Summary | null {
-  const order = c.v.map((_, i) => i).sort((x, y) => c.v[x] - c.v[y]);
+  const order = c.v.map((_, i) => i).sort((x, y) => by_value(c.v[x], c.v[y]));
   // sort_remove_margin sizes the margin before `sorted` drops the -1s.
   const margin = Math.min(order.length >> MARGIN_SHIFT, max_margin);
   let first = 0;
-  while (first < order.length && c.v[order[first]] === -1) first++;
+  while (first < order.length && c.v[order[first]] == -1) first++; // Ruby's ==: -1 and -1.0 alike
   const sorted = order.slice(first);
   const kept = sorted.slice(margin, sorted.length - margin);
   if (kept.length === 0) return null;
@@ -101,15 +109,15 @@ function stat_changed(k: string, a: LkpMatrix, b: LkpMatrix, is_incomplete_run: 
   if (perf_profile && !sa.mean_is_float) {
     if (!(sa.mean > PERF_PROFILE_THRESHOLD || sb.mean > PERF_PROFILE_THRESHOLD)) return false;
   } else if (fn) {
-    if (sa.max === sb.max) return false;
+    if (sa.max == sb.max) return false; // Ruby's ==
   } else if (!((sb.min > sa.mean && sb.mean > sa.max) || (sa.min > sb.mean && sa.mean > sb.max))) return false;
 
   // calc_stats_metrics and skip_small_change?
   if (perf_profile) return true;
-  const max = Math.max(sb.max, sa.max);
+  const max = Number(larger(sb.max, sa.max));
   const [high, low] = sa.mean > sb.mean ? [sa, sb] : [sb, sa];
-  const delta = high.mean - low.mean;
-  const ratio = Math.min(low.mean > 0 ? high.mean / low.mean : MAX_RATIO, MAX_RATIO);
+  const delta = minus(high.mean, low.mean);
+  const ratio = Math.min(low.mean > 0 ? Number(high.mean) / Number(low.mean) : MAX_RATIO, MAX_RATIO);
   if (!(ratio > 1.01)) return false;
   if (!(ratio > 1.05 || perf_metric(k))) return false;
   return reasonable_perf_change(k, delta, max);
@@ -125,7 +133,7 @@ function changed_in(a: LkpMatrix, b: LkpMatrix, is_incomplete_run: boolean, into
 function filter_incomplete_run(m: LkpMatrix): void {
   const flags = m.stats.get(INCOMPLETE);
   if (!flags) return;
-  const keep = flags.v.map((x, i) => (x === 1 ? -1 : i)).filter((i) => i >= 0);
+  const keep = flags.v.map((x, i) => (x == 1 ? -1 : i)).filter((i) => i >= 0); // Ruby's ==
   for (const c of m.stats.values()) {
     c.v = keep.map((i) => c.v[i]);
     c.f = keep.map((i) => c.f[i]);

@@ -2,9 +2,12 @@
 // rules care: an all-zero stat is dropped only when its zeros are Integers, and a perf-profile
 // median is judged by its class. JavaScript reads both as 7, so this finds the literals that are
 // whole numbers written as Floats: per top-level key, `true` for a number, or the indices within
-// its array (stats.json is {stat: number}, matrix.json {stat: [number per run]}).
+// its array (stats.json is {stat: number}, matrix.json {stat: [number per run]}). Ruby also keeps
+// an Integer of any size exact, where JavaScript rounds one beyond 2^53: those are found too.
 
 export type WholeFloats = Map<string, true | number[]>;
+/** Integers beyond 2^53, exact: per top-level key, the value, or the values by array index. */
+export type BigIntegers = Map<string, bigint | Map<number, bigint>>;
 
 const QUOTE = 34;
 const BACKSLASH = 92;
@@ -13,8 +16,8 @@ function is_number_char(c: number): boolean {
   return (c >= 48 && c <= 57) || c === 45 || c === 43 || c === 46 || c === 101 || c === 69; // 0-9 - + . e E
 }
 
-/** The whole-number Float literals of a JSON text that JSON.parse has accepted. */
-export function whole_float_literals(text: string): WholeFloats {
+/** The whole-number Float literals (and the Integers beyond 2^53) of a JSON text that JSON.parse has accepted. */
+export function whole_float_literals(text: string, bigs?: BigIntegers): WholeFloats {
   const out: WholeFloats = new Map();
   const stack: number[] = []; // 123 `{` or 91 `[`
   let key_start = -1;
@@ -44,7 +47,20 @@ export function whole_float_literals(text: string): WholeFloats {
         const d = text.charCodeAt(j);
         if (d === 46 || d === 101 || d === 69) float = true;
       }
-      if (!float || !Number.isInteger(Number(text.slice(start, i + 1)))) continue;
+      const literal = text.slice(start, i + 1);
+      if (!float) {
+        if (bigs && i + 1 - start > 15 && !Number.isSafeInteger(Number(literal))) {
+          const key = JSON.parse(text.slice(key_start, key_end)) as string;
+          if (stack.length === 1) bigs.set(key, BigInt(literal));
+          else if (stack.length === 2 && stack[1] === 91) {
+            const m = bigs.get(key);
+            if (m instanceof Map) m.set(index, BigInt(literal));
+            else bigs.set(key, new Map([[index, BigInt(literal)]]));
+          }
+        }
+        continue;
+      }
+      if (!Number.isInteger(Number(literal))) continue;
       const key = JSON.parse(text.slice(key_start, key_end)) as string;
       if (stack.length === 1) out.set(key, true);
       else if (stack.length === 2 && stack[1] === 91) {
