@@ -160,6 +160,23 @@ describe('statistics per row', () => {
     expect(FORMATS.text(m)).toContain('sim.maple.store_spanning_per_op  (exact n=1+1)');
   });
 
+  it('runs from before zeros were left out of stats.json: their written zeros still count (0.5 → 0 is an exact change)', () => {
+    const exact = ['sim.maple.store_spanning_per_op'];
+    const old_manifest = (): Manifest => {
+      const m = scalelab_manifest({ exact_metrics: exact });
+      delete m.zero_stats;
+      return m;
+    };
+    const grp = (path: string, v: number) => describe_group(group_from(path, [{ run: { name: '0', source: `${path}/0/stats.json`, failed: false, lkp_incomplete: false, manifest: old_manifest() }, stats: { 'sim.maple.store_spanning_per_op': v } }]), path);
+    const m = build_model([grp('/r/brk2/process-1/v6.7/c0', 0.5), grp('/r/brk2/process-1/v6.8/c0', 0)], SIGNIFICANT);
+    expect(m.rows.map((r) => r.metric)).toEqual(exact);
+    expect(m.rows[0].changes[0]).toMatchObject({ test: 'exact-metric', significant: true, change: -100 });
+    expect(m.footnotes.join('\n')).not.toContain('missing');
+    // From 0, lkp's change is against 1e-100: printed as lkp prints it (%.2g from 100000% on).
+    const from_zero = build_model([grp('/r/brk2/process-1/v6.8/c0', 0), grp('/r/brk2/process-1/v6.7/c0', 0.5)], SIGNIFICANT);
+    expect(FORMATS.md(from_zero)).toContain('| +5e+101% |');
+  });
+
   it('an exact change below --min-change is certain but not shown (1% for sim metrics by default)', () => {
     // Both children fast, slab pages falling differently: 1.0252 against 1.0251 is a 0.0098% change.
     const metric = 'sim.slab.maple_node.free_per_op';

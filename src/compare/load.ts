@@ -166,7 +166,9 @@ function build_matrices(group: LoadedGroup, pending: RunStats, as_is = false): v
         f.add(i);
       }
     }
-    for (const k of run.manifest?.zero_stats ?? []) group.zero_stats.add(k);
+    // Runs from before stats.json left zeros out wrote them: their zeros are named by the stats.
+    const zeros = run.manifest ? (run.manifest.zero_stats ?? Object.keys(stats).filter((k) => stats[k] === 0)) : [];
+    for (const k of zeros) group.zero_stats.add(k);
   });
   const columns = (keep: (r: RunData) => boolean, into: Matrix, cols: number[]) => {
     group.runs.forEach((r, i) => keep(r) && cols.push(i));

@@ -277,7 +277,7 @@ export function build_model(groups: readonly Group[], settings: CompareSettings)
     tested,
     rows: lkp_sort(shown, tests),
     headlines: summary.groups.slice(1).map((g, h) => (heads > 1 ? `${g.id}: ` : '') + headline(rows, h, settings.alpha, (r) => lkp_gates(r)[h])),
-    footnotes: footnotes(groups, summary.groups, rows, shown, settings, tested, lkp_listed_set),
+    footnotes: footnotes(groups, summary.groups, rows, shown, settings, tested, lkp_listed_set, runs_complete),
   };
 }
 
@@ -346,7 +346,7 @@ function list(items: string[]): string {
   return items.length > LIST_MAX ? `${items.slice(0, LIST_MAX).join(', ')} and ${items.length - LIST_MAX} more` : items.join(', ');
 }
 
-function footnotes(groups: readonly Group[], summary: readonly GroupSummary[], rows: readonly Row[], shown: readonly Row[], settings: CompareSettings, tested: number[], lkp_listed: ReadonlySet<string>): string[] {
+function footnotes(groups: readonly Group[], summary: readonly GroupSummary[], rows: readonly Row[], shown: readonly Row[], settings: CompareSettings, tested: number[], lkp_listed: ReadonlySet<string>, runs_complete: readonly number[]): string[] {
   const notes: string[] = [];
   const alpha = settings.alpha;
   for (const g of summary) {
@@ -365,8 +365,9 @@ function footnotes(groups: readonly Group[], summary: readonly GroupSummary[], r
     }
   }
   for (const [h, g] of summary.slice(1).entries()) {
-    if (tested[h] > 0 && u_min_p(summary[0].complete, g.complete) > alpha) {
-      notes.push(`n=${summary[0].complete}+${g.complete}${summary.length > 2 ? ` (${g.id})` : ''}: too few runs for the U test to ever reach p <= ${alpha}; it needs at least ${u_min_runs(alpha)} runs per side (only exact metrics and failures can show as changed).`);
+    const [nb, nh] = [runs_complete[0], runs_complete[h + 1]];
+    if (tested[h] > 0 && u_min_p(nb, nh) > alpha) {
+      notes.push(`n=${nb}+${nh}${summary.length > 2 ? ` (${g.id})` : ''}: too few runs for the U test to ever reach p <= ${alpha}; it needs at least ${u_min_runs(alpha)} runs per side (only exact metrics and failures can show as changed).`);
     }
   }
   const floor = settings.min_change === null ? '1% (5% for metrics outside will-it-scale, time, sim and perf counters)' : `${settings.min_change}%`;
@@ -380,7 +381,8 @@ function footnotes(groups: readonly Group[], summary: readonly GroupSummary[], r
   const flagged: string[] = [];
   for (const r of shown) {
     r.stats.forEach((s, gi) => {
-      for (const i of s.outliers) flagged.push(`${r.metric} in ${summary[gi].id} run ${groups[gi].runs.filter((x) => !x.failed)[i]?.name ?? i} (${sprintf('%.6g', s.values[i])})`);
+      const cols = settings.lkp_columns ? groups[gi].lkp_complete_cols : groups[gi].complete_cols;
+      for (const i of s.outliers) flagged.push(`${r.metric} in ${summary[gi].id} run ${groups[gi].runs[cols[i]]?.name ?? i} (${sprintf('%.6g', s.values[i])})`);
     });
   }
   if (flagged.length) notes.push(`Outliers (|modified z| > 3.5; kept): ${list(flagged)}.`);

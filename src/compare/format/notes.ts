@@ -30,6 +30,7 @@ export function row_note(r: Row): string {
 /** A change and its interval as text: `+94.7% [+88.0%, +101.2%]`, or a difference for absolute metrics. */
 export function change_text(r: Row, c: Change): string {
   const unit = r.absolute || r.failure ? '' : '%';
-  const v = (x: number) => `${sprintf('%+.1f', x)}${unit}`;
+  // lkp's rule for a change: %.1f below 100000, else %.2g (a base of 0 gives +1e+102).
+  const v = (x: number) => `${sprintf(Math.abs(x) < 100_000 ? '%+.1f' : '%+.2g', x)}${unit}`;
   return c.ci ? `${v(c.change)} [${v(c.ci[0])}, ${v(c.ci[1])}]` : v(c.change);
 }
