@@ -1,6 +1,6 @@
-// What kind of metric a key names, by lkp's conventions and scalelab's additions (failure stats
-// are lkp's function_stat?, in lkp/tables.ts): absolute changes (percentage points), "perf metrics" (a 1% change matters,
-// others need 5%), and which direction is better.
+// What kind of metric a key names, by lkp's conventions and scalelab's additions: absolute
+// changes (percentage points), "perf metrics" (a 1% change matters, others need 5%), and which
+// direction is better. (Failure stats are lkp's function_stat?, in lkp/tables.ts.)
 
 import { perf_metric, stat_key_base } from './lkp/tables.ts';
 

@@ -118,7 +118,7 @@ export function byte_order(a: string, b: string): number {
 }
 
 /** MResultRoot#job_file: the group's job.yaml, else the first run's in glob (sorted path) order. */
-export function group_job_file(group_dir: string): string | null {
+function group_job_file(group_dir: string): string | null {
   if (existsSync(join(group_dir, 'job.yaml'))) return join(group_dir, 'job.yaml');
   if (!existsSync(group_dir)) return null;
   const runs = readdirSync(group_dir, { withFileTypes: true })

@@ -5,7 +5,7 @@
 // its array (stats.json is {stat: number}, matrix.json {stat: [number per run]}). Ruby also keeps
 // an Integer of any size exact, where JavaScript rounds one beyond 2^53: those are found too.
 
-export type WholeFloats = Map<string, true | number[]>;
+type WholeFloats = Map<string, true | number[]>;
 /** Integers beyond 2^53, exact: per top-level key, the value, or the values by array index. */
 export type BigIntegers = Map<string, bigint | Map<number, bigint>>;
 

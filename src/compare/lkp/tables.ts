@@ -23,7 +23,7 @@ const linux_test_cases = table<{ testcases: string[] }>('linux-test-cases');
 const other_test_cases = table<{ testcases: string[] }>('other-test-cases');
 const thresholds = table<{ thresholds: { pattern: string; value: number; integer: boolean }[] }>('perf-metrics-threshold');
 
-export interface Program {
+interface Program {
   scripts: string[];
   executable: string[];
   options: [string, string][];
