@@ -18,35 +18,11 @@
 require 'json'
 require 'fileutils'
 
-seed = Integer(ARGV[0] || abort('usage: gen-case.rb <seed> [<out_dir>]'))
+seed = Integer(ARGV[0] || abort('usage: gen-case.rb <seed> <out_dir>'))
 out = ARGV[1] || abort("usage: gen-case.rb <seed> <out_dir>")
 R = Random.new(seed)
 
-def rnd(a = nil)
-  a ? R.rand(a) : R.rand
-end
-
-def chance(p) = rnd < p
-def pick(arr) = arr[rnd(arr.size)]
-
-def pick_w(pairs) # [[value, weight], ...]
-  t = pairs.sum { |_, w| w }
-  x = rnd * t
-  pairs.each do |v, w|
-    return v if (x -= w) < 0
-  end
-  pairs.last[0]
-end
-
-def gauss
-  Math.sqrt(-2 * Math.log(1 - rnd)) * Math.cos(2 * Math::PI * rnd)
-end
-
-def sha1
-  Array.new(40) { '0123456789abcdef'[rnd(16)] }.join
-end
-
-def sample(arr, n) = arr.shuffle(random: R).first([n, arr.size].min)
+require_relative 'seeded'
 
 # ---------------------------------------------------------------- case-level knobs
 testcase = chance(0.8) ? 'will-it-scale' : 'hackbench'
