@@ -8,7 +8,7 @@
 #                                     (+ job.yaml in every run, in some runs, or in none -- per case)
 #   <out>/README                      what was generated (seed, knobs)
 #
-# usage: gen-case.rb <seed> [<out_dir>]     
+# usage: gen-case.rb <seed> <out_dir>
 #
 # stats.json is written exactly the way lkp stores it (lib/yaml.rb save_json = JSON.pretty_generate,
 # no trailing newline): a flat hash of stat => Integer|Float, so a whole-number float is stored as

@@ -8,7 +8,7 @@
 #                       (+ job.yaml per run, depending on the case's job mode)
 #   <out>/README        seed, the features that are on, per-group run counts, job mode
 #
-# usage: gen-hard.rb <seed> [<out_dir>]     
+# usage: gen-hard.rb <seed> <out_dir>
 #
 # Every case turns on feature (seed % FEATURES.size) plus a random subset of the others, so that a run
 # of consecutive seeds covers all of them. stats.json is written by hand (pretty_generate layout, no

@@ -10,6 +10,7 @@ import { gunzipSync } from 'node:zlib';
 import { UsageError } from '../lib/cli.ts';
 import { INCOMPLETE, MANIFEST, MATRIX, STATS } from '../results/layout.ts';
 import type { Manifest } from '../results/manifest.ts';
+import type { RubyKinds } from '../stats/describe.ts';
 import { whole_float_literals, type BigIntegers } from './lkp/json.ts';
 
 export interface RunData {
@@ -61,6 +62,16 @@ export interface LoadedGroup {
 export interface RunRef {
   dir: string;
   manifest: Manifest | null;
+}
+
+/**
+ * Ruby's view of a metric's `values`, whose i-th value is column col(i) of the group's `all`: a
+ * Float or an Integer, and an Integer beyond 2^53 exactly.
+ */
+export function ruby_kinds(g: LoadedGroup, metric: string, values: readonly number[], col: (i: number) => number = (i) => i): RubyKinds {
+  const floats = g.floats.get(metric);
+  const bigs = g.bigs.get(metric);
+  return { float: (i) => !Number.isInteger(values[i]) || !!floats?.has(col(i)), big: (i) => bigs?.get(col(i)) };
 }
 
 /** A file's text, gunzipped when it is `.gz` or only its `.gz` exists (lkp keeps old results gzipped). */

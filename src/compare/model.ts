@@ -12,6 +12,7 @@ import { scratch, SLOT } from '../stats/scratch.ts';
 import { direction_of, is_absolute_change, is_perf_metric, KPI_ORDER, type Direction } from './kinds.ts';
 import { byte_order } from './lkp/axes.ts';
 import { lkp_changed_stats } from './lkp/changed.ts';
+import { ruby_kinds } from './load.ts';
 import { ALL_TESTS, function_stat, stat_key_base } from './lkp/tables.ts';
 import type { Group } from './select.ts';
 
@@ -203,9 +204,7 @@ function values_of(g: Group, metric: string, failure: boolean, lkp_columns: bool
   const values = m.get(metric);
   if (!values) return [g.zero_stats.has(metric) ? new Array<number>(runs).fill(0) : [], NO_KINDS];
   const col = failure ? (i: number) => i : lkp_columns ? (i: number) => g.lkp_complete_cols[i] : (i: number) => g.complete_cols[i];
-  const floats = g.floats.get(metric);
-  const bigs = g.bigs.get(metric);
-  return [values, { float: (i) => !Number.isInteger(values[i]) || !!floats?.has(col(i)), big: (i) => bigs?.get(col(i)) }];
+  return [values, ruby_kinds(g, metric, values, col)];
 }
 const NO_KINDS: RubyKinds = { float: () => false, big: () => undefined };
 

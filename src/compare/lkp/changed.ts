@@ -3,7 +3,7 @@
 // rule), step for step on the groups' matrices, Ruby's Integer/Float distinction included.
 // ncompare's options here: no gap, no --more, a perf-profile threshold of Integer 5.
 
-import type { LoadedGroup } from '../load.ts';
+import { ruby_kinds, type LoadedGroup } from '../load.ts';
 import { ruby_regex } from './ruby_regex.ts';
 import { function_stat, perf_metric, reasonable_perf_change, reportable_stat, stat_key_base } from './tables.ts';
 
@@ -28,9 +28,8 @@ interface LkpMatrix {
 function matrix_of(g: LoadedGroup): LkpMatrix {
   const stats = new Map<string, Col>();
   for (const [k, v] of g.all) {
-    const floats = g.floats.get(k);
-    const bigs = g.bigs.get(k);
-    stats.set(k, { v: v.map((x, i) => bigs?.get(i) ?? x), f: v.map((x, i) => !Number.isInteger(x) || !!floats?.has(i)) });
+    const kinds = ruby_kinds(g, k, v);
+    stats.set(k, { v: v.map((x, i) => kinds.big(i) ?? x), f: v.map((_, i) => kinds.float(i)) });
   }
   return { stats, cols: g.runs.length };
 }
