@@ -150,29 +150,30 @@ const INT_MAX = 14;
 
 const f64 = new Float64Array(1);
 const u64 = new BigUint64Array(f64.buffer);
+const u32 = new Uint32Array(f64.buffer); // little-endian: u32[1] holds the sign, the exponent and the top of the fraction
 
-/** A positive finite double as mant · 2^e2, with its biased exponent. */
-function decompose(a: number): { mant: bigint; e2: number; biased: number } {
+/** A positive finite double as mant · 2^e2, for the exact path. */
+function decompose(a: number): { mant: bigint; e2: number } {
   f64[0] = a;
   const bits = u64[0];
   const biased = Number((bits >> 52n) & 0x7ffn);
   const frac = bits & ((1n << 52n) - 1n);
-  return { mant: biased === 0 ? frac : frac | (1n << 52n), e2: (biased === 0 ? 1 : biased) - 1075, biased };
+  return { mant: biased === 0 ? frac : frac | (1n << 52n), e2: (biased === 0 ? 1 : biased) - 1075 };
 }
 
 /**
  * Ruby's dtoa of a >= 0: mode 2 gives `ndigits` significant digits, mode 3 the digits up to
  * `ndigits` after the point; the digits (no trailing zeros needed) and where the point goes.
  */
-export function ruby_dtoa(a: number, mode: 2 | 3, ndigits: number): [string, number] {
+function ruby_dtoa(a: number, mode: 2 | 3, ndigits: number): [string, number] {
   if (a === 0) return ['0', 1];
-  const { mant, e2, biased } = decompose(a);
+  f64[0] = a;
+  const biased = (u32[1] >>> 20) & 0x7ff;
   // k, dtoa's estimate of floor(log10(a)), from the binary exponent; k_check when it may be one too high.
   let k: number;
   let k_check = true;
   if (biased !== 0) {
-    f64[0] = a;
-    u64[0] = (u64[0] & ((1n << 52n) - 1n)) | (1023n << 52n);
+    u32[1] = (u32[1] & 0x000fffff) | (1023 << 20); // the fraction, scaled to [1, 2)
     const d2 = f64[0];
     const ds = (d2 - 1.5) * 0.289529654602168 + 0.1760912590558 + (biased - 1023) * 0.301029995663981;
     k = Math.trunc(ds);
@@ -259,6 +260,7 @@ export function ruby_dtoa(a: number, mode: 2 | 3, ndigits: number): [string, num
   // The exact path (dtoa's "small integer" and Bigint paths).
   // A whole number of at most 15 digits takes dtoa's small-integer path, which knows no `half` and keeps its digits as they come.
   const small_int = Number.isInteger(a) && k <= INT_MAX;
+  const { mant, e2 } = decompose(a);
   return exact_dtoa(mant, e2, mode, ndigits, half && !small_int, small_int);
 }
 
