@@ -411,12 +411,12 @@ describe('compare CLI on result roots', () => {
     });
   }
 
-  it('a corrupt stats.json: the error names the file', () => {
+  it('a group whose only run has a corrupt stats.json: the error names the file', () => {
     write(join(dir, 'corrupt', '0', 'stats.json'), '{"will-it-scale.per_process_ops": 1,');
     const r = run(join(dir, 'corrupt'), 'after', '--force');
     expect(r.code).toBe(2);
     expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(new RegExp(`^compare: corrupt ${join(dir, 'corrupt', '0', 'stats.json').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `));
+    expect(r.stderr).toMatch(new RegExp(`^compare: .*corrupt: no runs to compare \\(0 incomplete, 1 damaged: ${join(dir, 'corrupt', '0', 'stats.json').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `));
   });
 
   it('non-numeric values are skipped and counted in a footnote', () => {

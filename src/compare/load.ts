@@ -54,6 +54,8 @@ export interface LoadedGroup {
   zero_stats: Set<string>;
   /** Runs skipped entirely: interrupted, killed, or without stats. */
   incomplete: number;
+  /** Runs skipped because a file of theirs is damaged (truncated by a full disk, not JSON): what and why. */
+  damaged: string[];
   /** Values that were not numbers, skipped. */
   non_numeric: { count: number; example: string | null };
 }
@@ -62,6 +64,8 @@ export interface LoadedGroup {
 export interface RunRef {
   dir: string;
   manifest: Manifest | null;
+  /** Why the manifest could not be read, when it could not. */
+  damaged?: string;
 }
 
 /**
@@ -74,18 +78,30 @@ export function ruby_kinds(g: LoadedGroup, metric: string, values: readonly numb
   return { float: (i) => !Number.isInteger(values[i]) || !!floats?.has(col(i)), big: (i) => bigs?.get(col(i)) };
 }
 
+/** A result file that exists but cannot be read as one (truncated, not JSON, a directory): the run is skipped. */
+class DamagedFile extends Error {}
+
+function reason(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  return err.code === 'EISDIR' ? 'a directory, not a file' : err.code === 'Z_BUF_ERROR' ? 'truncated gzip data' : (err.code ?? err.message.split('\n')[0]);
+}
+
 /** A file's text, gunzipped when it is `.gz` or only its `.gz` exists (lkp keeps old results gzipped). */
 function read_maybe_gz(path: string): string | null {
-  if (existsSync(path)) return path.endsWith('.gz') ? gunzipSync(readFileSync(path)).toString('utf8') : readFileSync(path, 'utf8');
-  if (existsSync(`${path}.gz`)) return gunzipSync(readFileSync(`${path}.gz`)).toString('utf8');
-  return null;
+  const file = existsSync(path) ? path : existsSync(`${path}.gz`) ? `${path}.gz` : null;
+  if (file === null) return null;
+  try {
+    return file.endsWith('.gz') ? gunzipSync(readFileSync(file)).toString('utf8') : readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new DamagedFile(`${file}: ${reason(e)}`);
+  }
 }
 
 function parse_json(text: string, file: string): unknown {
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new UsageError(`corrupt ${file}: ${(e as Error).message.split('\n')[0]}`);
+    throw new DamagedFile(`${file}: ${(e as Error).message.split('\n')[0]}`);
   }
 }
 
@@ -97,7 +113,18 @@ function read_manifest(dir: string): Manifest | null {
   const text = read_maybe_gz(join(dir, MANIFEST));
   if (text === null) return null;
   const m = parse_json(text, join(dir, MANIFEST));
-  return is_object(m) ? (m as unknown as Manifest) : null;
+  if (!is_object(m)) throw new DamagedFile(`${join(dir, MANIFEST)}: not a JSON object`);
+  return m as unknown as Manifest;
+}
+
+/** A run's manifest, or why it could not be read. */
+function try_manifest(dir: string): { manifest: Manifest | null; damaged?: string } {
+  try {
+    return { manifest: read_manifest(dir) };
+  } catch (e) {
+    if (e instanceof DamagedFile) return { manifest: null, damaged: e.message };
+    throw e;
+  }
 }
 
 function numbered_dirs(dir: string): string[] {
@@ -117,16 +144,35 @@ function failed_by_stats(stats: Record<string, unknown>, manifest: Manifest | nu
   return manifest?.status === 'failed' || n('last_state.is_incomplete_run') > 0 || (manifest === null && n('will-it-scale.fail') > 0);
 }
 
-/** A run directory's verdict: skipped (incomplete), or its stats (parsed, checked later) with the failed flag. */
-function load_run(dir: string, group: LoadedGroup, pending: RunStats, manifest: Manifest | null = read_manifest(dir)): void {
+/**
+ * A run directory's verdict: skipped (incomplete, or damaged: named for a footnote), or its stats
+ * (parsed, checked later) with the failed flag.
+ */
+function load_run(dir: string, group: LoadedGroup, pending: RunStats, ref: { manifest: Manifest | null; damaged?: string } = try_manifest(dir)): void {
+  if (ref.damaged !== undefined) {
+    group.damaged.push(ref.damaged);
+    return;
+  }
+  const manifest = ref.manifest;
   const stats_file = join(dir, STATS);
-  const text = existsSync(join(dir, INCOMPLETE)) || manifest?.status === 'interrupted' ? null : read_maybe_gz(stats_file);
+  let text: string | null;
+  let raw: unknown;
+  try {
+    text = existsSync(join(dir, INCOMPLETE)) || manifest?.status === 'interrupted' ? null : read_maybe_gz(stats_file);
+    if (text !== null) raw = parse_json(text, stats_file);
+  } catch (e) {
+    if (!(e instanceof DamagedFile)) throw e;
+    group.damaged.push(e.message);
+    return;
+  }
   if (text === null) {
     group.incomplete++;
     return;
   }
-  const raw = parse_json(text, stats_file);
-  if (!is_object(raw)) throw new UsageError(`corrupt ${stats_file}: not a JSON object of metrics`);
+  if (!is_object(raw)) {
+    group.damaged.push(`${stats_file}: not a JSON object of metrics`);
+    return;
+  }
   const run: RunData = { name: basename(dir), source: stats_file, failed: failed_by_stats(raw, manifest), lkp_incomplete: is_incomplete_run(raw), manifest };
   group.runs.push(run);
   const floats = new Set<string>();
@@ -215,12 +261,22 @@ function load_matrix(file: string, text: string, group: LoadedGroup, pending: Ru
 }
 
 function empty_group(path: string, single_run: string | null = null): LoadedGroup {
-  return { path, single_run, runs: [], all: new Map(), floats: new Map(), bigs: new Map(), lkp_complete: new Map(), lkp_complete_cols: [], complete: new Map(), complete_cols: [], zero_stats: new Set(), incomplete: 0, non_numeric: { count: 0, example: null } };
+  return { path, single_run, runs: [], all: new Map(), floats: new Map(), bigs: new Map(), lkp_complete: new Map(), lkp_complete_cols: [], complete: new Map(), complete_cols: [], zero_stats: new Set(), incomplete: 0, damaged: [], non_numeric: { count: 0, example: null } };
 }
 
 /** A group from a path: a group directory, a run directory, or a matrix.json file. */
 export function load_path(path: string): LoadedGroup {
   if (!existsSync(path)) throw new UsageError(`no such file or directory: ${path}`);
+  try {
+    return load_existing_path(path);
+  } catch (e) {
+    // Only a matrix.json named on its own gets here: it is the whole group.
+    if (e instanceof DamagedFile) throw new UsageError(`damaged ${e.message}`);
+    throw e;
+  }
+}
+
+function load_existing_path(path: string): LoadedGroup {
   const abs = resolve(path);
   const pending: RunStats = [];
   let g: LoadedGroup;
@@ -233,7 +289,7 @@ export function load_path(path: string): LoadedGroup {
       load_matrix(abs, read_maybe_gz(abs) ?? '', g, pending);
       return finish(g, pending, path, true);
     }
-  } else if (read_maybe_gz(join(abs, STATS)) !== null || existsSync(join(abs, INCOMPLETE))) {
+  } else if (existsSync(join(abs, STATS)) || existsSync(join(abs, `${STATS}.gz`)) || existsSync(join(abs, INCOMPLETE))) {
     g = empty_group(dirname(abs), basename(abs));
     load_run(abs, g, pending);
   } else {
@@ -254,7 +310,7 @@ export function load_path(path: string): LoadedGroup {
 export function load_runs(refs: readonly RunRef[], what: string): LoadedGroup {
   const g = empty_group(dirname(refs[0].dir));
   const pending: RunStats = [];
-  for (const r of refs) load_run(r.dir, g, pending, r.manifest);
+  for (const r of refs) load_run(r.dir, g, pending, r);
   return finish(g, pending, what);
 }
 
@@ -267,7 +323,7 @@ export function group_from(path: string, runs: RunStats): LoadedGroup {
 
 // A group whose every run failed still has its failure stats to show; one with no run at all has nothing.
 function finish(g: LoadedGroup, pending: RunStats, what: string, as_is = false): LoadedGroup {
-  if (g.runs.length === 0) throw new UsageError(`${what}: no runs to compare (${g.incomplete} incomplete)`);
+  if (g.runs.length === 0) throw new UsageError(`${what}: no runs to compare (${g.incomplete} incomplete${g.damaged.length ? `, ${g.damaged.length} damaged: ${g.damaged[0]}` : ''})`);
   build_matrices(g, pending, as_is);
   return g;
 }
@@ -279,7 +335,7 @@ export function scan_result_root(root: string): RunRef[] {
   for (const w of subdirs(root)) for (const p of subdirs(w)) for (const k of subdirs(p)) for (const c of subdirs(k)) {
     for (const r of numbered_dirs(c)) {
       const dir = join(c, r);
-      refs.push({ dir, manifest: read_manifest(dir) });
+      refs.push({ dir, ...try_manifest(dir) });
     }
   }
   return refs;

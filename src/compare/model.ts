@@ -396,6 +396,7 @@ function footnotes(groups: readonly Group[], summary: readonly GroupSummary[], r
   if (varying.length) notes.push(`Declared exact but varying between runs: ${list(varying)}.`);
   for (const [gi, g] of groups.entries()) {
     if (g.non_numeric.count) notes.push(`${summary[gi].id}: ${g.non_numeric.count} non-numeric value${g.non_numeric.count > 1 ? 's' : ''} skipped (e.g. ${g.non_numeric.example}).`);
+    if (g.damaged.length) notes.push(`${summary[gi].id}: ${g.damaged.length} damaged run${g.damaged.length > 1 ? 's' : ''} skipped (${g.damaged.join('; ')}).`);
   }
   return notes;
 }

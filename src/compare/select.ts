@@ -127,7 +127,7 @@ export class Selector {
     for (const t of terms) {
       if (t.key !== null && !keys.has(t.key)) throw new UsageError(`unknown axis '${t.key}' in '${text}' (axes: ${[...keys].join(', ')})`);
     }
-    const picked = refs.filter((r) => terms.every((t) => matches(this.root, r, t)));
+    const picked = refs.filter((r) => r.damaged === undefined && terms.every((t) => matches(this.root, r, t)));
     if (picked.length === 0) throw new UsageError(`'${text}' matches no runs in ${this.root}`);
     const by_group = new Map<string, RunRef[]>();
     for (const r of picked) {
@@ -138,8 +138,10 @@ export class Selector {
       const names = [...by_group.keys()].map((g) => relative(this.root, g));
       throw new UsageError(`'${text}' is ambiguous: it matches ${names.length} groups: ${names.join(', ')}`);
     }
-    const [runs] = by_group.values();
-    return describe_group(load_runs(runs, text), text);
+    const [[dir, runs]] = by_group;
+    // A run whose manifest is damaged matches no selector; it is still the group's, and its footnote says so.
+    const damaged = refs.filter((r) => r.damaged !== undefined && dirname(r.dir) === dir);
+    return describe_group(load_runs([...runs, ...damaged], text), text);
   }
 }
 

@@ -1,26 +1,71 @@
-// Atomic file writes: write a temporary file beside the target, flush it to disk, rename it over
-// the target. A reader sees the old file or the new one, never half of one.
+// Atomic file writes: write a temporary file beside the target, every byte of it, flush it to
+// disk, rename it over the target, flush the directory. A reader sees the old file or the new one,
+// never half of one; when the disk is full the target is left as it was and the write fails.
 
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
-let seq = 0;
-
-export function write_file_atomic(path: string, data: string): void {
-  const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${seq++}`);
-  const fd = openSync(tmp, 'w');
-  try {
-    writeSync(fd, data);
-    fsyncSync(fd);
-  } catch (e) {
-    closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw e;
+/** A result file that could not be written (a full disk, a read-only or vanished directory). */
+export class StoreError extends Error {
+  constructor(
+    readonly path: string,
+    readonly code: string,
+  ) {
+    super(`cannot write ${path}: ${code}${code === 'ENOSPC' ? ' (no space left on device)' : code === 'EDQUOT' ? ' (disk quota exceeded)' : ''}`);
   }
-  closeSync(fd);
-  renameSync(tmp, path);
 }
 
-export function write_json_atomic(path: string, value: unknown): void {
-  write_file_atomic(path, JSON.stringify(value, null, 2) + '\n');
+export type WriteFn = (fd: number, buf: Uint8Array, offset: number, length: number) => number;
+
+/** writeSync may write less than asked (a full disk, a signal): write until every byte is out. */
+export function write_all(fd: number, buf: Uint8Array, write: WriteFn = writeSync): void {
+  let off = 0;
+  while (off < buf.length) {
+    const n = write(fd, buf, off, buf.length - off);
+    // A write of 0 bytes makes no progress: the device has no room left for the rest.
+    if (n <= 0) throw Object.assign(new Error('short write'), { code: 'ENOSPC' });
+    off += n;
+  }
+}
+
+let seq = 0;
+
+function error_code(e: unknown): string {
+  return (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+}
+
+export function write_file_atomic(path: string, data: string, write: WriteFn = writeSync): void {
+  const dir = dirname(path);
+  const tmp = join(dir, `.${basename(path)}.tmp-${process.pid}-${seq++}`);
+  let fd = -1;
+  try {
+    fd = openSync(tmp, 'w');
+    write_all(fd, Buffer.from(data, 'utf8'), write);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = -1;
+    renameSync(tmp, path);
+  } catch (e) {
+    if (fd !== -1) closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw new StoreError(path, error_code(e));
+  }
+  sync_dir(dir);
+}
+
+/** The rename is durable once the directory is flushed; a directory that cannot be opened for it (some filesystems) is left to the kernel. */
+function sync_dir(dir: string): void {
+  let fd = -1;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    // EISDIR/EINVAL on filesystems without directory fsync: nothing more can be done.
+  } finally {
+    if (fd !== -1) closeSync(fd);
+  }
+}
+
+export function write_json_atomic(path: string, value: unknown, write?: WriteFn): void {
+  write_file_atomic(path, JSON.stringify(value, null, 2) + '\n', write);
 }

@@ -2,9 +2,9 @@
 // invocations never share one), marked `incomplete` until its files are in place, and the
 // group's matrix.json is rebuilt from the complete runs after each run.
 
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { write_file_atomic, write_json_atomic } from './atomic.ts';
+import { StoreError, write_file_atomic, write_json_atomic, type WriteFn } from './atomic.ts';
 import { INCOMPLETE, MANIFEST, MATRIX, OUTPUT, STATS } from './layout.ts';
 
 export class ResultsError extends Error {}
@@ -34,7 +34,12 @@ export function begin_run(group: string): string {
       if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue;
       throw new ResultsError(`cannot create run directory ${dir}: ${(e as NodeJS.ErrnoException).code ?? e}`);
     }
-    writeFileSync(join(dir, INCOMPLETE), '');
+    try {
+      closeSync(openSync(join(dir, INCOMPLETE), 'wx'));
+    } catch (e) {
+      rmSync(dir, { recursive: true, force: true });
+      throw new StoreError(join(dir, INCOMPLETE), (e as NodeJS.ErrnoException).code ?? String(e));
+    }
     return dir;
   }
 }
@@ -60,18 +65,21 @@ export interface RunFiles {
   stats: Record<string, number>;
 }
 
-/** Write the run's files; stats.json last, then drop the marker. */
-export function finish_run(dir: string, files: RunFiles): void {
-  write_file_atomic(join(dir, OUTPUT), files.output);
-  write_json_atomic(join(dir, MANIFEST), files.manifest);
-  write_json_atomic(join(dir, STATS), files.stats);
+/**
+ * Write the run's files; stats.json last, then drop the marker. A write that fails (StoreError)
+ * leaves the run marked incomplete, so no reader takes it for a complete run.
+ */
+export function finish_run(dir: string, files: RunFiles, write?: WriteFn): void {
+  write_file_atomic(join(dir, OUTPUT), files.output, write);
+  write_json_atomic(join(dir, MANIFEST), files.manifest, write);
+  write_json_atomic(join(dir, STATS), files.stats, write);
   rmSync(join(dir, INCOMPLETE), { force: true });
 }
 
 /** Keep what an interrupted run printed; it stays marked incomplete and has no stats.json. */
-export function abandon_run(dir: string, output: string, manifest: unknown): void {
-  write_file_atomic(join(dir, OUTPUT), output);
-  write_json_atomic(join(dir, MANIFEST), manifest);
+export function abandon_run(dir: string, output: string, manifest: unknown, write?: WriteFn): void {
+  write_file_atomic(join(dir, OUTPUT), output, write);
+  write_json_atomic(join(dir, MANIFEST), manifest, write);
 }
 
 export function is_complete(run: string): boolean {
@@ -86,15 +94,28 @@ export function is_complete(run: string): boolean {
  * complete run; otherwise (the first run, a concurrent bench, a matrix from elsewhere) every run
  * is read again.
  */
-export function update_matrix(group: string, added?: { dir: string; stats: Record<string, number> }): Record<string, unknown> {
+export function update_matrix(group: string, added?: { dir: string; stats: Record<string, number> }, write?: WriteFn): Record<string, unknown> {
   const runs = run_dirs(group).filter(is_complete);
   const sources = runs.map((r) => join(r, STATS));
   const matrix = added ? extended_matrix(group, sources, added) : null;
-  return write_matrix(group, matrix ?? matrix_of(runs, sources));
+  return write_matrix(group, matrix ?? matrix_of(runs), write);
 }
 
-function matrix_of(runs: string[], sources: string[]): Record<string, unknown> {
-  const stats = runs.map((r) => JSON.parse(readFileSync(join(r, STATS), 'utf8')) as Record<string, number>);
+/** A run's stats.json, or null when it is not a JSON object (a file from elsewhere, damaged later). */
+function read_stats(run: string): Record<string, number> | null {
+  try {
+    const v = JSON.parse(readFileSync(join(run, STATS), 'utf8')) as unknown;
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, number>) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The matrix of the runs whose stats.json reads; a damaged one is left out (compare says so). */
+function matrix_of(all_runs: string[]): Record<string, unknown> {
+  const read = all_runs.map((r) => ({ r, s: read_stats(r) })).filter((x): x is { r: string; s: Record<string, number> } => x.s !== null);
+  const stats = read.map((x) => x.s);
+  const sources = read.map((x) => join(x.r, STATS));
   const keys = [...new Set(stats.flatMap((s) => Object.keys(s)))];
   const matrix: Record<string, unknown> = {};
   for (const k of keys) matrix[k] = stats.map((s) => (typeof s[k] === 'number' ? s[k] : 0));
@@ -127,7 +148,7 @@ function extended_matrix(group: string, sources: string[], added: { dir: string;
   return matrix;
 }
 
-function write_matrix(group: string, matrix: Record<string, unknown>): Record<string, unknown> {
-  write_json_atomic(join(group, MATRIX), matrix);
+function write_matrix(group: string, matrix: Record<string, unknown>, write?: WriteFn): Record<string, unknown> {
+  write_json_atomic(join(group, MATRIX), matrix, write);
   return matrix;
 }

@@ -5,6 +5,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { KNOBS, PRESETS, DEFAULT_PRESET } from '../kernel/config.ts';
 import { group_dir } from '../results/layout.ts';
+import { StoreError } from '../results/atomic.ts';
 import { ResultsError, abandon_run, begin_run, finish_run, lkp_stats, update_matrix } from '../results/store.ts';
 import { host_info, project_commit, tool_version, type Manifest } from '../results/manifest.ts';
 import { PROJECT_ROOT, worker_build } from './build.ts';
@@ -51,6 +52,16 @@ export async function list_text(): Promise<string> {
     lines.push(`      ${k.description}`);
   }
   return lines.join('\n') + '\n';
+}
+
+/** A store write that failed (a full disk) is bad ground to run on, not a failed workload: one line, exit 2. */
+function store(write: () => unknown, dir: string): void {
+  try {
+    write();
+  } catch (e) {
+    if (e instanceof StoreError) throw new UsageError(`${e.message}; ${dir} is left marked incomplete`);
+    throw e;
+  }
 }
 
 function check_writable(root: string): void {
@@ -111,7 +122,7 @@ export async function bench(o: BenchOptions, io: BenchIO, signal: StopSignal): P
       try {
         dir = begin_run(group);
       } catch (e) {
-        if (e instanceof ResultsError) throw new UsageError(e.message);
+        if (e instanceof ResultsError || e instanceof StoreError) throw new UsageError(e.message);
         throw e;
       }
       run_dirs.push(dir);
@@ -169,12 +180,12 @@ export async function bench(o: BenchOptions, io: BenchIO, signal: StopSignal): P
         status: result.interrupted ? 'interrupted' : result.failed ? 'failed' : 'complete',
       };
       if (result.interrupted) {
-        abandon_run(dir, result.output, manifest);
+        store(() => abandon_run(dir, result.output, manifest), dir);
         log(`interrupted: ${dir} kept as incomplete`);
         break;
       }
-      finish_run(dir, { output: result.output, manifest, stats: written.stats });
-      update_matrix(group, { dir, stats: written.stats });
+      store(() => finish_run(dir, { output: result.output, manifest, stats: written.stats }), dir);
+      store(() => update_matrix(group, { dir, stats: written.stats }), dir);
       last_stats = result.stats;
       failed ||= result.failed;
       log(`# stored ${dir}`);
