@@ -89,7 +89,8 @@ describe('bench: runs', () => {
     expect(r.stdout).toMatch(/\n# parent \(will-it-scale-brk2_processes\.debian12\.maps\): 148 VMAs; maple tree of height \d, \d+ nodes, leaves of [\d,]+ entries\n1,\d+,[\d.]+,0,0\.00,\d+\n/);
     expect(r.stdout).toMatch(/\nwill-it-scale\.per_process_ops: \d+\n/);
     const [run] = runs_under(root);
-    expect(run).toMatch(/getppid1\/process-1\/v6\.8\/[^/]+\/0$/);
+    // The directory names the experiment from resolved values: the CPU count always, the rest off their default.
+    expect(run).toMatch(/getppid1\/process-1-cpus=\d+-duration=1-warmup=0\/v6\.8\/[^/]+\/0$/);
     for (const f of ['stats.json', 'manifest.json', 'output.txt']) expect(existsSync(join(run, f))).toBe(true);
     expect(existsSync(join(run, 'incomplete'))).toBe(false);
     const stats = JSON.parse(readFileSync(join(run, 'stats.json'), 'utf8'));
@@ -117,11 +118,11 @@ describe('bench: runs', () => {
     const a = bench(['getppid1', ...QUICK, '--results', root, '--json', '--maps', tiny]);
     expect(a.code).toBe(0);
     const digest = createHash('sha256').update(readFileSync(tiny)).digest('hex');
-    expect(JSON.parse(a.stdout).resultDir).toContain(`/process-1-layout=tiny.maps@${digest.slice(0, 12)}/`);
+    expect(JSON.parse(a.stdout).resultDir).toMatch(new RegExp(`/process-1-cpus=\\d+-duration=1-warmup=0-layout=tiny\\.maps@${digest.slice(0, 12)}/`));
     const b = bench(['getppid1', ...QUICK, '--results', root, '--json', '--layout', 'synthetic:libs=2']);
     expect(b.code).toBe(0);
     const dir = JSON.parse(b.stdout).resultDir;
-    expect(dir).toContain('/process-1-layout=synthetic:libs=2,anon_maps=2,heap_grows=1,brk_gap_pages=0/');
+    expect(dir).toMatch(/\/process-1-cpus=\d+-duration=1-warmup=0-layout=synthetic:libs=2,anon_maps=2,heap_grows=1,brk_gap_pages=0\//);
     expect(JSON.parse(readFileSync(join(dir, '0', 'manifest.json'), 'utf8')).layout).toEqual({ kind: 'synthetic', name: 'synthetic:libs=2,anon_maps=2,heap_grows=1,brk_gap_pages=0', sha256: null });
   });
 
@@ -200,7 +201,7 @@ describe('bench: runs', () => {
     expect(stats['answer.2.process.answer']).toBe(12.5); // tasks 0 and 1: 12 and 13
     expect(stats['answer.answer']).toBe(12.25);
     expect(stats['answer.tasks']).toBe(1.5);
-    expect(resultDir).toMatch(/answer\/process-1,2-base=10\//);
+    expect(resultDir).toMatch(/answer\/process-1,2-base=10-cpus=\d+\//);
   });
 });
 
@@ -253,5 +254,63 @@ describe('bench: interruptions', () => {
     expect(existsSync(join(runs[0], 'stats.json'))).toBe(true);
     expect(existsSync(join(runs[1], 'incomplete'))).toBe(true);
     expect(existsSync(join(runs[1], 'output.txt'))).toBe(true);
+  });
+});
+
+// Issue 9, item 2: a group is one experiment, and one experiment is one group.
+describe('bench: group identity', () => {
+  const FAST = ['getppid1', '--mode', 'process', '--cpus', '2', '--interval', '0.1', '--warmup', '0', '--json'];
+  const group_of = (r: { code: number | null; stdout: string; stderr: string }) => {
+    expect(r.code, r.stderr).toBe(0);
+    return JSON.parse(r.stdout).resultDir as string;
+  };
+
+  it('runs of another duration, interval, warm-up, seed or memory land in another group', () => {
+    const root = results_dir();
+    const base = group_of(bench([...FAST, '--tasks', '1', '--duration', '0.2', '--results', root]));
+    const others = [
+      ['--duration', '0.3'],
+      ['--duration', '0.2', '--seed', '7'],
+      ['--duration', '0.2', '--mem', '512'],
+      ['--duration', '0.2', '--warmup', '1'],
+    ].map((extra) => group_of(bench([...FAST, '--tasks', '1', ...extra, '--results', root])));
+    expect(new Set([base, ...others]).size).toBe(5);
+    expect(others[0]).toMatch(/\/process-1-cpus=2-duration=0\.3-interval=0\.1-warmup=0\//);
+    expect(others[1]).toMatch(/-seed=7\//);
+  });
+
+  it('--tasks 1,2, 2,1 and 100% on 2 CPUs, and a --set that repeats the preset, are one group', () => {
+    const root = results_dir();
+    const a = group_of(bench([...FAST, '--tasks', '1,2', '--duration', '0.1', '--results', root]));
+    const b = group_of(bench([...FAST, '--tasks', '2,1', '--duration', '0.1', '--results', root]));
+    const c = group_of(bench([...FAST, '--tasks', '1,100%', '--duration', '0.1', '--results', root]));
+    const d = bench([...FAST, '--tasks', '1,2', '--duration', '0.1', '--set', 'fork.dup_mmap=mt_dup', '--results', root]);
+    expect(d.stderr.split('\n')[0]).toBe("bench: note: --set fork.dup_mmap=mt_dup is v6.8's own value: the same kernel, the same group");
+    expect(new Set([a, b, c, group_of(d)])).toEqual(new Set([a]));
+    expect(a).toMatch(/\/process-1,2-cpus=2-duration=0\.1-interval=0\.1-warmup=0\/v6\.8\//);
+    expect(readdirSync(a).filter((f) => /^\d+$/.test(f))).toHaveLength(4);
+  });
+
+  it('a run is not appended to a group that holds another experiment: one line, exit 2', () => {
+    const root = results_dir();
+    const g = group_of(bench([...FAST, '--tasks', '1', '--duration', '0.1', '--results', root]));
+    const manifest = join(g, '0', 'manifest.json');
+    writeFileSync(manifest, JSON.stringify({ ...JSON.parse(readFileSync(manifest, 'utf8')), seed: 2, duration_s: 0.5 }));
+    const r = bench([...FAST, '--tasks', '1', '--duration', '0.1', '--results', root]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^bench: .* holds runs of another experiment \(duration_s 0\.1 ≠ 0\.5, seed 1 ≠ 2; this run's value first\): not appending\n$/);
+    expect(readdirSync(g).filter((f) => /^\d+$/.test(f))).toEqual(['0']);
+  });
+
+  it('a duration that is not a whole number of intervals is refused instead of measuring something else', () => {
+    for (const [args, message] of [
+      [['--duration', '0.5', '--interval', '1'], /^bench: --duration 0\.5 is shorter than one --interval \(1 s\): nothing would be measured\n$/],
+      [['--duration', '2.5', '--interval', '1'], /^bench: --duration 2\.5 is not a whole number of --interval 1 s samples \(3 s would be measured\)\n$/],
+    ] as const) {
+      const r = bench(['getppid1', ...args]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(message);
+    }
+    expect(bench(['getppid1', '--duration', '0.3', '--interval', '0.1', '--help']).code).toBe(0);
   });
 });

@@ -109,8 +109,10 @@ export function parse_knob_value(knob: Knob, text: string): KnobValue {
 
 export interface ResolvedConfig {
   preset: string;
-  /** `--set` overrides as given (parsed), in key order. */
+  /** `--set` overrides that change the preset (parsed), in key order; one that repeats its value is not an override. */
   overrides: Record<string, KnobValue>;
+  /** `--set` items that gave the preset's own value, as `key=value`: no-ops, left out of `overrides` and `id`. */
+  noop_sets: string[];
   /** Every knob's value. */
   knobs: Record<string, KnobValue>;
   /** sha256 over the knobs, 12 hex digits. */
@@ -135,12 +137,14 @@ export function resolve_config(preset_name: string = DEFAULT_PRESET, sets: reado
     if (!knob) throw new ConfigError(`--set: unknown knob '${key}' (see --list)`);
     overrides[key] = parse_knob_value(knob, s.slice(eq + 1));
   }
-  const sorted = Object.fromEntries(Object.entries(overrides).sort(([a], [b]) => a.localeCompare(b)));
+  // An override equal to the preset's value is the same kernel: the same id, the same group.
+  const noop_sets = Object.entries(overrides).filter(([k, v]) => knobs[k] === v).map(([k, v]) => `${k}=${v}`);
+  const sorted = Object.fromEntries(Object.entries(overrides).filter(([k, v]) => knobs[k] !== v).sort(([a], [b]) => a.localeCompare(b)));
   Object.assign(knobs, sorted);
   const hash = createHash('sha256').update(JSON.stringify(Object.entries(knobs).sort())).digest('hex').slice(0, 12);
   const suffix = Object.entries(sorted).map(([k, v]) => `${k}=${v}`).join(',');
   const id = suffix === '' ? preset.name : suffix.length <= 80 ? `${preset.name}+${suffix}` : `${preset.name}+${hash}`;
-  return { preset: preset.name, overrides: sorted, knobs, hash, id };
+  return { preset: preset.name, overrides: sorted, noop_sets, knobs, hash, id };
 }
 
 // The resolved knobs in the arena, one word each in registry order.

@@ -74,3 +74,36 @@ export function host_info(): Manifest['host'] {
     platform: `${process.platform}-${process.arch}`,
   };
 }
+
+/**
+ * What makes runs one experiment, as lkp's path params do: every input that changes the results.
+ * The kernel's resolved configuration is its hash; the project commit is the group's last level.
+ * Values are text, so that manifests written by older versions compare as they read.
+ */
+export type ExperimentFields = Pick<Manifest, 'workload' | 'params' | 'mode' | 'tasks' | 'nr_cpus' | 'mem_mb' | 'layout' | 'duration_s' | 'interval_s' | 'warmup' | 'seed'> & {
+  kernel: Pick<Manifest['kernel'], 'hash'>;
+  commit: Pick<ProjectCommit, 'id'>;
+};
+
+export function group_identity(m: ExperimentFields): Record<string, string> {
+  return {
+    workload: m.workload,
+    params: JSON.stringify(Object.entries(m.params ?? {}).sort(([a], [b]) => (a < b ? -1 : 1))),
+    mode: m.mode,
+    tasks: m.tasks.join(','),
+    cpus: String(m.nr_cpus),
+    mem_mb: String(m.mem_mb),
+    kernel: m.kernel.hash,
+    layout: m.layout ? `${m.layout.name}${m.layout.sha256 ? `@${m.layout.sha256.slice(0, 12)}` : ''}` : 'unrecorded',
+    duration_s: String(m.duration_s),
+    interval_s: String(m.interval_s),
+    warmup: String(m.warmup),
+    seed: String(m.seed),
+    commit: m.commit.id,
+  };
+}
+
+/** How two experiments differ: `duration_s 2 ≠ 1`, one item per axis, empty when they are one. */
+export function identity_differences(mine: Record<string, string>, theirs: Record<string, string>): string[] {
+  return Object.keys(mine).filter((k) => mine[k] !== theirs[k]).map((k) => `${k} ${mine[k]} ≠ ${theirs[k] ?? '(none)'}`);
+}

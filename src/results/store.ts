@@ -6,6 +6,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import { join } from 'node:path';
 import { StoreError, write_file_atomic, write_json_atomic, type WriteFn } from './atomic.ts';
 import { INCOMPLETE, MANIFEST, MATRIX, OUTPUT, STATS } from './layout.ts';
+import { group_identity, identity_differences, type ExperimentFields, type Manifest } from './manifest.ts';
 
 export class ResultsError extends Error {}
 
@@ -17,6 +18,25 @@ export function run_dirs(group: string): string[] {
     .map((e) => Number(e.name))
     .sort((a, b) => a - b)
     .map((n) => join(group, String(n)));
+}
+
+/**
+ * Refuse to add a run of another experiment to a group: the first run whose manifest reads says
+ * what the group is. A group of runs without manifests (lkp's, or hand-made) is not checked.
+ */
+export function check_group_identity(group: string, mine: ExperimentFields): void {
+  for (const run of run_dirs(group)) {
+    let theirs: Manifest;
+    try {
+      theirs = JSON.parse(readFileSync(join(run, MANIFEST), 'utf8')) as Manifest;
+      group_identity(theirs);
+    } catch {
+      continue;
+    }
+    const diff = identity_differences(group_identity(mine), group_identity(theirs));
+    if (diff.length) throw new ResultsError(`${group} holds runs of another experiment (${diff.join(', ')}; this run's value first): not appending`);
+    return;
+  }
 }
 
 /** Create the next run directory of the group with its `incomplete` marker. */

@@ -1,21 +1,20 @@
 // `npm run bench`: run a workload --runs times and store each run in the result root.
 
 import { accessSync, constants, mkdirSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { KNOBS, PRESETS, DEFAULT_PRESET } from '../kernel/config.ts';
 import { group_dir } from '../results/layout.ts';
 import { StoreError } from '../results/atomic.ts';
-import { ResultsError, abandon_run, begin_run, finish_run, lkp_stats, update_matrix } from '../results/store.ts';
-import { host_info, project_commit, tool_version, type Manifest } from '../results/manifest.ts';
+import { ResultsError, abandon_run, begin_run, check_group_identity, finish_run, lkp_stats, update_matrix } from '../results/store.ts';
+import { host_info, project_commit, tool_version, type ExperimentFields, type Manifest } from '../results/manifest.ts';
 import { PROJECT_ROOT, worker_build } from './build.ts';
 import { TaskPool } from './pool.ts';
 import { ProgressBar } from './progress.ts';
 import { UnknownWorkloadError, find_workload, list_workloads, load_workload } from './registry.ts';
 import { run_sweep } from './run.ts';
 import type { StopSignal } from './point.ts';
-import { UsageError, type BenchOptions } from './options.ts';
-import { exact_metrics, resolve_params } from './workload.ts';
+import { EXPERIMENT_DEFAULTS, UsageError, type BenchOptions } from './options.ts';
+import { exact_metrics, resolve_params, type Params, type Workload } from './workload.ts';
 import { check_layout, layout_path_param, layout_record } from './layout.ts';
 
 export interface BenchIO {
@@ -52,6 +51,28 @@ export async function list_text(): Promise<string> {
     lines.push(`      ${k.description}`);
   }
   return lines.join('\n') + '\n';
+}
+
+/**
+ * A group directory's parameters, from the resolved experiment (lkp's path params): the workload
+ * parameters off their default, the simulated CPU count always (a default that follows the host
+ * would name two machines alike), then memory, measurement and seed off their default, and a
+ * parent other than the shipped capture. Equal experiments get equal names, whatever the spelling
+ * of the flags (`--tasks 2,1` and `100%` on 2 CPUs are `1,2`).
+ */
+function experiment_path_params(o: BenchOptions, workload: Workload, params: Params): Array<[string, string | number | boolean]> {
+  const out: Array<[string, string | number | boolean]> = [];
+  for (const [k, spec] of Object.entries(workload.params ?? {}).sort(([a], [b]) => (a < b ? -1 : 1))) if (params[k] !== spec.default) out.push([k, params[k]]);
+  out.push(['cpus', o.nr_cpus]);
+  const d = EXPERIMENT_DEFAULTS;
+  if (o.mem_mb !== d.mem_mb) out.push(['mem', o.mem_mb]);
+  if (o.duration_s !== d.duration_s) out.push(['duration', o.duration_s]);
+  if (o.interval_s !== d.interval_s) out.push(['interval', o.interval_s]);
+  if (o.warmup !== d.warmup) out.push(['warmup', o.warmup]);
+  if (o.seed !== d.seed) out.push(['seed', o.seed]);
+  const layout = layout_path_param(o.layout);
+  if (layout) out.push(['layout', layout]);
+  return out;
 }
 
 /** A store write that failed (a full disk) is bad ground to run on, not a failed workload: one line, exit 2. */
@@ -102,17 +123,33 @@ export async function bench(o: BenchOptions, io: BenchIO, signal: StopSignal): P
     else say(line);
   };
 
+  const commit = project_commit(PROJECT_ROOT);
+  const experiment: ExperimentFields = {
+    workload: entry.name,
+    params,
+    mode: o.mode,
+    tasks: o.tasks,
+    nr_cpus: o.nr_cpus,
+    mem_mb: o.mem_mb,
+    layout: layout_record(o.layout),
+    duration_s: o.duration_s,
+    interval_s: o.interval_s,
+    warmup: o.warmup,
+    seed: o.seed,
+    kernel: o.config,
+    commit,
+  };
+  const group = group_dir(root, { workload: entry.name, mode: o.mode, tasks: o.tasks.join(','), params: experiment_path_params(o, workload, params), kernel_id: o.config.id, commit: commit.id });
+  try {
+    check_group_identity(group, experiment);
+  } catch (e) {
+    if (e instanceof ResultsError) throw new UsageError(e.message);
+    throw e;
+  }
+  if (human) for (const s of o.config.noop_sets) io.err(`bench: note: --set ${s} is ${o.config.preset}'s own value: the same kernel, the same group\n`);
+
   const build = await worker_build([entry.file]);
   const pool = new TaskPool(build.worker);
-  const commit = project_commit(PROJECT_ROOT);
-  const path_params: Array<[string, string | number | boolean]> = Object.entries(o.params).sort(([a], [b]) => a.localeCompare(b)).map(([k]) => [k, params[k]]);
-  // A machine other than the host's size is another machine: keep its runs in their own group.
-  if (o.nr_cpus !== availableParallelism()) path_params.push(['cpus', o.nr_cpus]);
-  // So is another parent: a layout other than the shipped capture.
-  const layout_param = layout_path_param(o.layout);
-  if (layout_param) path_params.push(['layout', layout_param]);
-  const group = group_dir(root, { workload: entry.name, mode: o.mode, tasks: o.tasks_spec, params: path_params, kernel_id: o.config.id, commit: commit.id });
-
   const run_dirs: string[] = [];
   let last_stats: Record<string, number> = {};
   let failed = false;
@@ -169,7 +206,7 @@ export async function bench(o: BenchOptions, io: BenchIO, signal: StopSignal): P
         warmup: o.warmup,
         interval_s: o.interval_s,
         seed: o.seed,
-        layout: layout_record(o.layout),
+        layout: experiment.layout,
         kernel: { preset: o.config.preset, id: o.config.id, hash: o.config.hash, overrides: o.config.overrides, knobs: o.config.knobs },
         exact_metrics: exact_metrics(workload, Object.keys(result.stats)),
         zero_stats: written.zero_stats,

@@ -11,6 +11,12 @@ import { DEFAULT_MAPS, maps_layout, synthetic_layout, type ParentLayout } from '
 
 export { UsageError };
 
+/**
+ * The defaults of the flags that define an experiment. A group directory names a value only where
+ * it differs from these (the manifest records every value, and bench checks them on append).
+ */
+export const EXPERIMENT_DEFAULTS = { mem_mb: 256, duration_s: 5, interval_s: 1, warmup: 6, seed: 1 } as const;
+
 export const USAGE = `usage: npm run bench -- <workload> [options]
 
 Runs a will-it-scale style workload on the simulated machine and stores the results.
@@ -42,8 +48,6 @@ export interface BenchOptions {
   workload: string;
   mode: Mode | 'both';
   modes: Mode[];
-  /** The task list as given (the result path uses it). */
-  tasks_spec: string;
   tasks: number[];
   duration_s: number;
   warmup: number;
@@ -133,18 +137,18 @@ export function parse_bench_args(argv: readonly string[], env: NodeJS.ProcessEnv
       options: {
         mode: { type: 'string', default: 'both' },
         tasks: { type: 'string', default: '1,100%' },
-        duration: { type: 'string', default: '5' },
-        warmup: { type: 'string', default: '6' },
-        interval: { type: 'string', default: '1' },
+        duration: { type: 'string', default: String(EXPERIMENT_DEFAULTS.duration_s) },
+        warmup: { type: 'string', default: String(EXPERIMENT_DEFAULTS.warmup) },
+        interval: { type: 'string', default: String(EXPERIMENT_DEFAULTS.interval_s) },
         runs: { type: 'string', default: '1' },
         kernel: { type: 'string', default: DEFAULT_PRESET },
         set: { type: 'string', multiple: true, default: [] },
         param: { type: 'string', multiple: true, default: [] },
         cpus: { type: 'string' },
-        mem: { type: 'string', default: '256' },
+        mem: { type: 'string', default: String(EXPERIMENT_DEFAULTS.mem_mb) },
         maps: { type: 'string' },
         layout: { type: 'string' },
-        seed: { type: 'string', default: '1' },
+        seed: { type: 'string', default: String(EXPERIMENT_DEFAULTS.seed) },
         label: { type: 'string' },
         results: { type: 'string' },
         quiet: { type: 'boolean', default: false },
@@ -168,7 +172,10 @@ export function parse_bench_args(argv: readonly string[], env: NodeJS.ProcessEnv
   const tasks = parse_tasks(v.tasks as string, nr_cpus);
   const duration_s = seconds_flag('duration', v.duration as string, 86_400);
   const interval_s = seconds_flag('interval', v.interval as string, 3600);
-  const samples = Math.max(1, Math.round(duration_s / interval_s));
+  // A run measures whole samples: a duration that is not a whole number of intervals would be recorded as what it was not.
+  const samples = Math.round(duration_s / interval_s);
+  if (duration_s < interval_s) throw new UsageError(`--duration ${duration_s} is shorter than one --interval (${interval_s} s): nothing would be measured`);
+  if (Math.abs(samples * interval_s - duration_s) > 1e-9 * duration_s) throw new UsageError(`--duration ${duration_s} is not a whole number of --interval ${interval_s} s samples (${samples * interval_s} s would be measured)`);
   let config: ResolvedConfig;
   try {
     config = resolve_config(v.kernel as string, v.set as string[]);
@@ -187,7 +194,6 @@ export function parse_bench_args(argv: readonly string[], env: NodeJS.ProcessEnv
       workload: parsed.positionals[0],
       mode,
       modes: mode === 'both' ? ['process', 'thread'] : [mode],
-      tasks_spec: (v.tasks as string).split(',').map((s) => s.trim()).join(','),
       tasks,
       duration_s,
       warmup: int_flag('warmup', v.warmup as string, 0, 10_000),
