@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +10,7 @@ import { neutralise } from '../src/compare/format/csv.ts';
 import { group_from, load_path, type RunData } from '../src/compare/load.ts';
 import { gzipSync } from 'node:zlib';
 import { build_model, type CompareSettings } from '../src/compare/model.ts';
-import { describe_group, type Group } from '../src/compare/select.ts';
+import { Selector, describe_group, type Group } from '../src/compare/select.ts';
 import { Prng } from '../src/lib/prng.ts';
 import { normal_quantile } from '../src/stats/normal.ts';
 import type { Manifest } from '../src/results/manifest.ts';
@@ -394,7 +395,7 @@ describe('compare CLI on result roots', () => {
     ['a directory without runs', [dir, 'after'], /^compare: .*: no runs \(no numbered run directories with stats\.json, no matrix\.json\)$/],
     ['an unknown format', ['v6.7', 'after', '--format', 'xml'], /^compare: unknown format 'xml' \(formats: text, lkp, md, csv, json\)$/],
     ['a selector that matches nothing', ['v9.9', 'after'], /^compare: 'v9\.9' matches no runs in /],
-    ['a selector that matches several groups', ['v6.8', 'v6.7'], /^compare: 'v6\.8' is ambiguous: it matches 2 groups: brk2\/process-1\/v6\.8\/aaaa11112222, brk2\/process-1\/v6\.8\/bbbb33334444$/],
+    ['a selector that matches several groups none of which pairs up', ['v6.8', 'v6.7'], /^compare: no groups of 'v6\.8' and 'v6\.7' differ only in kernel \(the most alike also differ in layout, label\): 'v6\.8' matches 2 groups: brk2\/process-1\/v6\.8\/aaaa11112222, brk2\/process-1\/v6\.8\/bbbb33334444$/],
     ['an unknown axis', ['colour=red', 'v6.7'], /^compare: unknown axis 'colour' in 'colour=red'/],
     ['one selector only', ['v6.7'], /^compare: need a base and at least one head/],
     ['a bad --alpha', ['v6.7', 'after', '--alpha', '0'], /^compare: --alpha: '0' is not a probability between 0 and 1$/],
@@ -444,5 +445,49 @@ describe('gzipped lkp results', () => {
       expect(g.complete.get('will-it-scale.per_process_ops'), path).toEqual([100, 110, 90]);
       expect(g.all.get('dmesg.BUG'), path).toEqual([1, 1, 2]);
     }
+  });
+});
+
+// Issue 9, item 3: selectors that work for the README's own workflow.
+describe('selectors pair groups up', () => {
+  const results = mkdtempSync(join(tmpdir(), 'scalelab-pairs-'));
+  const hash = (k: string) => createHash('sha256').update(k).digest('hex').slice(0, 12);
+  const put = (kernel_id: string, preset: string, mode: string, label: string | null, knobs: Record<string, unknown> = {}) => {
+    const dir = join(results, 'brk2', `${mode}-1,2-cpus=2`, kernel_id, 'aaaa11112222');
+    for (let r = 0; r < 3; r++) {
+      mkdirSync(join(dir, String(r)), { recursive: true });
+      writeFileSync(join(dir, String(r), 'stats.json'), JSON.stringify({ 'will-it-scale.per_process_ops': (preset === 'v6.7' ? 100 : 200) + r }));
+      const m = { workload: 'brk2', label, mode, tasks: [1, 2], nr_cpus: 2, mem_mb: 256, duration_s: 5, interval_s: 1, warmup: 6, seed: 1, params: {}, kernel: { preset, id: kernel_id, hash: hash(kernel_id), knobs: { 'fork.dup_mmap': preset === 'v6.7' ? 'bulk_store' : 'mt_dup', 'kernel.hz': 1000, ...knobs }, overrides: knobs }, exact_metrics: [], layout: { kind: 'maps', name: 'one.maps', sha256: null }, commit: { id: 'aaaa11112222', sha: 'aaaa11112222'.padEnd(40, '0'), dirty: false }, host: { node: 'v20', cpu_model: 'cpu', cpus: 2, platform: 'linux' }, status: 'complete' };
+      writeFileSync(join(dir, String(r), 'manifest.json'), JSON.stringify(m));
+    }
+    return dir;
+  };
+  const g = {
+    v67p: put('v6.7', 'v6.7', 'process', null),
+    v67t: put('v6.7', 'v6.7', 'thread', null),
+    v68p: put('v6.8', 'v6.8', 'process', null),
+    v68t: put('v6.8', 'v6.8', 'thread', null),
+    hz: put('v6.8+kernel.hz=250', 'v6.8', 'process', 'a/b=c,d', { 'kernel.hz': 250 }),
+  };
+  const sel = (...texts: string[]) => new Selector(results).resolve_all(texts).map((x) => x.path);
+
+  it('a bare preset means the kernel without overrides; kernel= is the exact kernel id; preset= the family', () => {
+    expect(sel('v6.7,mode=process', 'v6.8')).toEqual([g.v67p, g.v68p]);
+    expect(sel('kernel=v6.8,mode=process', 'v6.8+kernel.hz=250')).toEqual([g.v68p, g.hz]);
+    expect(() => sel('preset=v6.8,mode=process')).toThrow(/'preset=v6\.8,mode=process' is ambiguous|matches 2 groups/);
+  });
+
+  it('several matches pair up when one way only differs in the compared axis; otherwise the error lists the pairs and a filter', () => {
+    // v6.8+kernel.hz=250 has no thread group: with mode fixed on one side, the other side follows.
+    expect(sel('v6.7,mode=thread', 'v6.8')).toEqual([g.v67t, g.v68t]);
+    expect(sel('v6.7', 'v6.8,mode=thread')).toEqual([g.v67t, g.v68t]);
+    expect(() => sel('v6.7', 'v6.8')).toThrow(/^'v6\.7' and 'v6\.8' pair up 2 ways that differ only in kernel \(brk2\/process-1,2-cpus=2\/v6\.7\/aaaa11112222 vs brk2\/process-1,2-cpus=2\/v6\.8\/aaaa11112222; brk2\/thread-1,2-cpus=2\/v6\.7\/aaaa11112222 vs brk2\/thread-1,2-cpus=2\/v6\.8\/aaaa11112222\); add a filter to choose, e.g\. v6\.7,mode=process$/);
+  });
+
+  it('values may hold / = and commas', () => {
+    expect(sel('label=a/b=c,d')).toEqual([g.hz]);
+    expect(sel('label=a/b=c,d,mode=process')).toEqual([g.hz]);
+    expect(() => sel('a/b')).toThrow(/^no such file or directory: a\/b$/);
+    expect(() => sel('mod=process')).toThrow(/^unknown axis 'mod' in 'mod=process'/);
   });
 });

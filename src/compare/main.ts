@@ -15,7 +15,7 @@ export interface CompareIO {
 
 export function compare(o: CompareOptions, io: CompareIO): number {
   const selector = new Selector(o.results);
-  const groups = o.selectors.map((s) => selector.resolve(s));
+  const groups = selector.resolve_all(o.selectors);
   const workloads = [...new Set(groups.map((g) => g.workload ?? '?'))];
   if (workloads.length > 1 && !o.force) throw new UsageError(`the groups are of different workloads (${workloads.join(', ')}); --force compares them anyway`);
   // lkp's table compares as lkp ncompare does: only groups alike in every axis but the commit, each such set on its own.

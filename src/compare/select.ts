@@ -1,13 +1,15 @@
 // Selectors: which runs a command-line word means. A path is read as it is (lkp's own layout
 // works). Anything else is looked up in the scalelab result root: `key=value` filters over the
-// manifest axes (several joined with commas: `kernel=v6.7,mode=process`), or a bare word that is
-// a label, a kernel preset or a commit prefix. A selector must come down to runs of one group
-// directory; when it matches several, the error lists them.
+// manifest axes (several joined with commas: `kernel=v6.7,mode=process`; a comma starts a new
+// filter only before a known `key=`, so values may hold `/`, `=` and commas), or a bare word that
+// is a label, a kernel id (`v6.8`, `v6.8+kernel.hz=250`) or a commit prefix. Each selector must
+// come down to one group directory; when some match several, the groups that differ only in the
+// axes the selectors name are taken, if they pair up one way only; otherwise the error lists them.
 
 import { existsSync } from 'node:fs';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { UsageError } from '../lib/cli.ts';
-import type { Manifest } from '../results/manifest.ts';
+import { group_identity, type Manifest } from '../results/manifest.ts';
 import { byte_order, lkp_group_axes, path_axes } from './lkp/axes.ts';
 import { load_path, load_runs, scan_result_root, type LoadedGroup, type RunRef } from './load.ts';
 
@@ -21,18 +23,28 @@ export interface Group extends LoadedGroup {
   exact: Set<string>;
 }
 
-const FIXED_KEYS = ['workload', 'testcase', 'mode', 'tasks', 'path_params', 'kernel', 'preset', 'kernel_id', 'commit', 'label', 'seed', 'cpus', 'mem_mb', 'duration', 'node', 'layout'];
+const FIXED_KEYS = ['workload', 'testcase', 'mode', 'tasks', 'path_params', 'kernel', 'preset', 'kernel_id', 'commit', 'label', 'seed', 'cpus', 'mem_mb', 'duration', 'interval', 'warmup', 'node', 'layout'];
 
 interface Term {
   key: string | null;
   value: string;
 }
 
-/** `a=1,b=2,3` → a=1 and b=2,3: a comma starts a new term only before `key=`. */
-function parse_terms(text: string): Term[] {
-  return text.split(/,(?=[\w.-]+=)/).map((t) => {
+/** `a=1,b=2,3` → a=1 and b=2,3: a comma starts a new term only before a known `key=`. */
+function parse_terms(text: string, keys: ReadonlySet<string>): Term[] {
+  const parts: string[] = [];
+  let from = 0;
+  for (let i = text.indexOf(','); i !== -1; i = text.indexOf(',', i + 1)) {
+    const key = /^([^,=]+)=/.exec(text.slice(i + 1))?.[1];
+    if (key !== undefined && keys.has(key)) {
+      parts.push(text.slice(from, i));
+      from = i + 1;
+    }
+  }
+  parts.push(text.slice(from));
+  return parts.map((t) => {
     const eq = t.indexOf('=');
-    return eq > 0 ? { key: t.slice(0, eq), value: t.slice(eq + 1) } : { key: null, value: t };
+    return eq > 0 && keys.has(t.slice(0, eq)) ? { key: t.slice(0, eq), value: t.slice(eq + 1) } : { key: null, value: t };
   });
 }
 
@@ -56,11 +68,10 @@ function axis_values(root: string, ref: RunRef, key: string): string[] {
     case 'tasks':
       return m ? [tasks_spec, m.tasks.join(',')] : [tasks_spec];
     case 'kernel':
-      return m ? [m.kernel.preset, m.kernel.id] : [kernel_id];
+    case 'kernel_id':
+      return [m?.kernel.id ?? kernel_id];
     case 'preset':
       return m ? [m.kernel.preset] : [];
-    case 'kernel_id':
-      return [kernel_id];
     case 'label':
       return m?.label ? [m.label] : [];
     case 'seed':
@@ -71,6 +82,10 @@ function axis_values(root: string, ref: RunRef, key: string): string[] {
       return m ? [String(m.mem_mb)] : [];
     case 'duration':
       return m ? [String(m.duration_s)] : [];
+    case 'interval':
+      return m ? [String(m.interval_s)] : [];
+    case 'warmup':
+      return m ? [String(m.warmup)] : [];
     case 'node':
       return m ? [m.host.node] : [];
     case 'layout':
@@ -87,14 +102,39 @@ function commit_of(root: string, ref: RunRef): string[] {
   return ref.manifest?.commit.sha ? [dir, ref.manifest.commit.sha] : [dir];
 }
 
-function matches(root: string, ref: RunRef, term: Term): boolean {
+/** Which experiment axis a filter key constrains (for pairing groups up); null: none of them. */
+function identity_axis(key: string, ref: RunRef): string | null {
+  switch (key) {
+    case 'workload':
+    case 'testcase':
+      return 'workload';
+    case 'kernel':
+    case 'kernel_id':
+    case 'preset':
+      return 'kernel';
+    case 'duration':
+      return 'duration_s';
+    case 'interval':
+      return 'interval_s';
+    case 'node':
+      return null;
+    case 'path_params':
+      return 'path_params';
+    default:
+      if (FIXED_KEYS.includes(key)) return key;
+      if (ref.manifest && key in ref.manifest.kernel.knobs) return 'kernel';
+      return 'params';
+  }
+}
+
+/** Whether the run matches the term, and through which experiment axis. */
+function match_axis(root: string, ref: RunRef, term: Term): string | null | false {
   const v = term.value;
-  if (term.key === 'commit') return commit_of(root, ref).some((c) => c.startsWith(v));
-  if (term.key !== null) return axis_values(root, ref, term.key).includes(v);
-  const m = ref.manifest;
-  if (m?.label === v) return true;
-  if (axis_values(root, ref, 'kernel').includes(v)) return true;
-  return /^[0-9a-f]{4,}$/i.test(v) && commit_of(root, ref).some((c) => c.startsWith(v));
+  if (term.key === 'commit') return commit_of(root, ref).some((c) => c.startsWith(v)) && 'commit';
+  if (term.key !== null) return axis_values(root, ref, term.key).includes(v) && identity_axis(term.key, ref);
+  if (ref.manifest?.label === v) return 'label';
+  if (axis_values(root, ref, 'kernel').includes(v)) return 'kernel';
+  return /^[0-9a-f]{4,}$/i.test(v) && commit_of(root, ref).some((c) => c.startsWith(v)) && 'commit';
 }
 
 function known_keys(refs: readonly RunRef[]): Set<string> {
@@ -105,6 +145,23 @@ function known_keys(refs: readonly RunRef[]): Set<string> {
   }
   return keys;
 }
+
+/** A selector's candidate groups: group directory → its matching runs; and the axes it named. */
+interface Candidates {
+  text: string;
+  groups: Map<string, RunRef[]>;
+  axes: Set<string>;
+}
+
+/** What a group is, axis by axis, from its first manifest (or its path), plus its kernel id and label. */
+function group_experiment(root: string, runs: readonly RunRef[]): Record<string, string> {
+  const m = runs.find((r) => r.manifest)?.manifest;
+  const [workload, path_params, kernel_id, commit] = path_parts(root, runs[0].dir);
+  if (!m) return { workload, path_params, kernel: kernel_id, commit };
+  return { ...group_identity(m), kernel: `${m.kernel.id} ${m.kernel.hash}`, label: m.label ?? '', path_params };
+}
+
+const MAX_TUPLES = 100_000;
 
 /** Resolves the selectors of one command; the result root is scanned once, when first needed. */
 export class Selector {
@@ -117,32 +174,120 @@ export class Selector {
     return this.refs;
   }
 
-  resolve(text: string): Group {
-    if (existsSync(text)) return describe_group(load_path(text), text);
-    if (text.includes('/') || text.startsWith('.')) throw new UsageError(`no such file or directory: ${text}`);
-    if (!existsSync(this.root)) throw new UsageError(`'${text}' is not a path, and there is no result root at ${this.root}`);
-    const refs = this.runs();
-    const terms = parse_terms(text);
-    const keys = known_keys(refs);
-    for (const t of terms) {
-      if (t.key !== null && !keys.has(t.key)) throw new UsageError(`unknown axis '${t.key}' in '${text}' (axes: ${[...keys].join(', ')})`);
-    }
-    const picked = refs.filter((r) => r.damaged === undefined && terms.every((t) => matches(this.root, r, t)));
-    if (picked.length === 0) throw new UsageError(`'${text}' matches no runs in ${this.root}`);
-    const by_group = new Map<string, RunRef[]>();
-    for (const r of picked) {
-      const g = dirname(r.dir);
-      by_group.set(g, [...(by_group.get(g) ?? []), r]);
-    }
-    if (by_group.size > 1) {
-      const names = [...by_group.keys()].map((g) => relative(this.root, g));
-      throw new UsageError(`'${text}' is ambiguous: it matches ${names.length} groups: ${names.join(', ')}`);
-    }
-    const [[dir, runs]] = by_group;
-    // A run whose manifest is damaged matches no selector; it is still the group's, and its footnote says so.
-    const damaged = refs.filter((r) => r.damaged !== undefined && dirname(r.dir) === dir);
-    return describe_group(load_runs([...runs, ...damaged], text), text);
+  /** Every selector's group; several selectors are resolved together, so that they can pair up. */
+  resolve_all(texts: readonly string[]): Group[] {
+    const found = texts.map((t) => (existsSync(t) ? describe_group(load_path(t), t) : this.candidates(t)));
+    const open = found.filter((f): f is Candidates => !('runs' in f));
+    const chosen = open.some((c) => c.groups.size > 1) ? this.pair_up(open) : open.map((c) => [...c.groups.keys()][0]);
+    let next = 0;
+    return found.map((f) => ('runs' in f ? f : this.load(f, chosen[next++])));
   }
+
+  resolve(text: string): Group {
+    return this.resolve_all([text])[0];
+  }
+
+  private load(c: Candidates, dir: string): Group {
+    // A run whose manifest is damaged matches no selector; it is still the group's, and its footnote says so.
+    const damaged = this.runs().filter((r) => r.damaged !== undefined && dirname(r.dir) === dir);
+    return describe_group(load_runs([...c.groups.get(dir)!, ...damaged], c.text), c.text);
+  }
+
+  private candidates(text: string): Candidates {
+    if (!existsSync(this.root)) {
+      if (text.includes('/') || text.startsWith('.')) throw new UsageError(`no such file or directory: ${text}`);
+      throw new UsageError(`'${text}' is not a path, and there is no result root at ${this.root}`);
+    }
+    const refs = this.runs();
+    const keys = known_keys(refs);
+    const terms = parse_terms(text, keys);
+    for (const t of terms) if (t.key === null && (t.value.includes('/') || t.value.startsWith('.'))) throw new UsageError(`no such file or directory: ${t.value}`);
+    const groups = new Map<string, RunRef[]>();
+    const axes = new Set<string>();
+    for (const r of refs) {
+      if (r.damaged !== undefined) continue;
+      const through = terms.map((t) => match_axis(this.root, r, t));
+      if (through.some((a) => a === false)) continue;
+      for (const a of through) if (a) axes.add(a);
+      const g = dirname(r.dir);
+      groups.set(g, [...(groups.get(g) ?? []), r]);
+    }
+    if (groups.size === 0) {
+      // A bare word with `=` that is no kernel id or label is most likely a misspelt axis.
+      const unknown = terms.find((t) => t.key === null && t.value.indexOf('=') > 0);
+      if (unknown) throw new UsageError(`unknown axis '${unknown.value.slice(0, unknown.value.indexOf('='))}' in '${text}' (axes: ${[...keys].join(', ')})`);
+      throw new UsageError(`'${text}' matches no runs in ${this.root}`);
+    }
+    return { text, groups, axes };
+  }
+
+  /**
+   * Selectors that match several groups: take the one combination (a group per selector) whose
+   * groups differ only in the axes every selector names (`v6.7 v6.8` compares kernels, so the
+   * groups must be alike in mode, tasks, duration, …). None or several such: say which.
+   */
+  private pair_up(sel: readonly Candidates[]): string[] {
+    // The compared axes are those every selector names (`v6.7,mode=process v6.8` compares kernels; mode must match).
+    const named = new Set([...sel[0].axes].filter((a) => sel.every((c) => c.axes.has(a))));
+    const options = sel.map((c) => [...c.groups.keys()]);
+    const count = options.reduce((n, o) => n * o.length, 1);
+    const name = (g: string) => relative(this.root, g);
+    const listing = () => sel.filter((c) => c.groups.size > 1).map((c) => `'${c.text}' matches ${c.groups.size} groups: ${[...c.groups.keys()].map(name).join(', ')}`).join('; ');
+    if (sel.length === 1) throw new UsageError(`'${sel[0].text}' is ambiguous: it matches ${sel[0].groups.size} groups: ${[...sel[0].groups.keys()].map(name).join(', ')}`);
+    if (count > MAX_TUPLES) throw new UsageError(`the selectors are ambiguous: ${listing()}`);
+    const rest = (dir: string, c: Candidates) => {
+      const e = group_experiment(this.root, c.groups.get(dir)!);
+      for (const a of named) delete e[a];
+      if (named.has('kernel') || named.has('params')) delete e.path_params;
+      return JSON.stringify(Object.entries(e).sort(([a], [b]) => (a < b ? -1 : 1)));
+    };
+    const rests = sel.map((c, i) => new Map(options[i].map((d) => [d, rest(d, c)])));
+    const fits: string[][] = [];
+    const walk = (i: number, picked: string[], key: string | null) => {
+      if (i === sel.length) return void fits.push([...picked]);
+      for (const d of options[i]) {
+        const k = rests[i].get(d)!;
+        if (key !== null && k !== key) continue;
+        // The same group on both sides compares nothing.
+        if (picked.includes(d)) continue;
+        picked.push(d);
+        walk(i + 1, picked, key ?? k);
+        picked.pop();
+      }
+    };
+    walk(0, [], null);
+    const axes = [...named].join(', ') || 'nothing';
+    if (fits.length === 1) return fits[0];
+    if (fits.length === 0) throw new UsageError(`no groups of ${sel.map((c) => `'${c.text}'`).join(' and ')} differ only in ${axes}${closest(sel, named, this.root)}: ${listing()}`);
+    const shown = fits.slice(0, 4).map((f) => f.map(name).join(' vs ')).join('; ');
+    throw new UsageError(`${sel.map((c) => `'${c.text}'`).join(' and ')} pair up ${fits.length} ways that differ only in ${axes} (${shown}${fits.length > 4 ? '; …' : ''}); add a filter to choose, e.g. ${sel[0].text},${distinguishing(this.root, fits, sel)}`);
+  }
+}
+
+/** What else the most alike groups of the first two selectors differ in: ` (the most alike also differ in label, layout)`. */
+function closest(sel: readonly Candidates[], named: ReadonlySet<string>, root: string): string {
+  if (sel.length < 2) return '';
+  let best: string[] | null = null;
+  for (const [a, ra] of sel[0].groups) {
+    for (const [b, rb] of sel[1].groups) {
+      if (a === b) continue;
+      const ea = group_experiment(root, ra);
+      const eb = group_experiment(root, rb);
+      const diff = Object.keys(ea).filter((k) => !named.has(k) && k !== 'path_params' && ea[k] !== eb[k]);
+      if (best === null || diff.length < best.length) best = diff;
+    }
+  }
+  return best?.length ? ` (the most alike also differ in ${best.join(', ')})` : '';
+}
+
+/** A filter that tells the pairings apart, for the error's example (mode=process). */
+function distinguishing(root: string, fits: readonly string[][], sel: readonly Candidates[]): string {
+  const first = fits.map((f) => sel[0].groups.get(f[0])!);
+  for (const key of ['mode', 'tasks', 'cpus', 'duration', 'label', 'seed', 'mem_mb', 'interval', 'warmup', 'layout', 'commit']) {
+    const values = first.map((runs) => (key === 'commit' ? commit_of(root, runs[0])[0] : axis_values(root, runs[0], key)[0] ?? ''));
+    if (new Set(values).size === values.length) return `${key}=${values[0]}`;
+  }
+  return `path_params=${path_parts(root, first[0][0].dir)[1]}`;
 }
 
 /** An axis's value over the manifests: one value, or the distinct ones joined by commas. */
