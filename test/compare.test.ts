@@ -173,9 +173,9 @@ describe('statistics per row', () => {
     expect(m.rows.map((r) => r.metric)).toEqual(exact);
     expect(m.rows[0].changes[0]).toMatchObject({ test: 'exact-metric', significant: true, change: -100 });
     expect(m.footnotes.join('\n')).not.toContain('missing');
-    // From 0, lkp's change is against 1e-100: printed as lkp prints it (%.2g from 100000% on).
+    // From 0, lkp's change is against 1e-100: md's table prints it as lkp does (%.2g from 100000% on).
     const from_zero = build_model([grp('/r/brk2/process-1/v6.8/c0', 0), grp('/r/brk2/process-1/v6.7/c0', 0.5)], SIGNIFICANT);
-    expect(FORMATS.md(from_zero)).toContain('| +5e+101% |');
+    expect(FORMATS.md(from_zero)).toContain('\n      0.00         +5e+101%       0.50        sim.maple.store_spanning_per_op\n');
   });
 
   it('an exact change below --min-change is certain but not shown (1% for sim metrics by default)', () => {
@@ -306,13 +306,27 @@ describe('formats', () => {
     expect(row.changes[0].ci).toHaveLength(2);
   });
 
-  it('markdown: headline, sentence, table, the lkp block, notes', () => {
+  it('markdown: the headline, the sentence, lkp\'s table once, the significance block, the notes', () => {
     const md = FORMATS.md(m);
-    expect(md).toMatch(/^\*\*noticed a 95\.0% improvement of will-it-scale\.per_process_ops\*\*\n\nCompared /);
-    expect(md).toContain('| metric | a | b | change | p | q |\n|---|--:|--:|--:|--:|--:|\n');
-    expect(md).toContain('| will-it-scale.per_process_ops | 100.00 | 195.00 | +95.0% [+91.1%, +99.0%] (improvement) | 0.008 | 0.008 |\n');
-    expect(md).toContain('| =HYPERLINK("x") | 1.00 | 2.00 | +100.0% [+100.0%, +100.0%] | 0.004 | 0.008 |\n');
-    expect(md).toContain('```\n=====');
+    // Plain lines: no bold, no backticks; the groups named by their path axis (common: /r).
+    expect(md).toMatch(/^noticed a 95\.0% improvement of will-it-scale\.per_process_ops\n\nCompared \/r: b \(5 runs from \/r\/b\) against the base a \(5 runs from \/r\/a\)\.\n\n```\n=====/);
+    // lkp's rows once (means 100 and 195: +95.0%), and no markdown table.
+    expect(md).toContain('\n    100.00           +95.0%     195.00        will-it-scale.per_process_ops\n      1.00          +100.0%       2.00        =HYPERLINK("x")\n```\n');
+    expect(md).not.toMatch(/^\|/m);
+    // 5+5 runs fully apart: p = 2/C(10,5) = 0.008; the constant metric's tied normal p is 0.004;
+    // Benjamini-Hochberg over the two: q = min(0.004·2/1, 0.008·2/2) = 0.008 for both. The interval
+    // of the ratio: the 3rd smallest and largest of the 25 head/base ratios, 193/101 and 197/99.
+    expect(md).toContain(
+      '\nb against a, row by row:\n\n```\n' +
+        '    p      q    n  95% CI of the change  metric\n' +
+        '1 improvement:\n' +
+        '0.008  0.008  5+5  [+91.1%, +99.0%]      will-it-scale.per_process_ops\n' +
+        '\n' +
+        '1 other significant change (no known better direction):\n' +
+        '0.004  0.008  5+5  [+100.0%, +100.0%]    =HYPERLINK("x")\n' +
+        '```\n',
+    );
+    expect(md).toMatch(/\n\n- Shown: every metric\. p: two-sided Mann-Whitney U \(exact without ties up to\n  50 runs a side, else normal with tie correction\); q: Benjamini-Hochberg\n  over the 2 tested metrics; CI: 95% Hodges-Lehmann interval of the change\.\n$/);
   });
 });
 

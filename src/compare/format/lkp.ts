@@ -48,12 +48,12 @@ function lkp_failure_cells(r: Row): string {
 }
 
 /** lkp's format for a mean: two decimals below 1000, four significant digits above 1e8, else an integer. */
-export function lkp_value_format(avg: number): string {
+function lkp_value_format(avg: number): string {
   return Math.abs(avg) < 1000 ? '.2f' : Math.abs(avg) > 100_000_000 ? '.4g' : 'd';
 }
 
 /** lkp's ±%stddev: 100·stddev/avg (the stddev itself when avg is 0), shown above 2%, truncated; null when lkp shows none. */
-export function lkp_stddev_percent(st: GroupStat): number | null {
+function lkp_stddev_percent(st: GroupStat): number | null {
   return st.lkp_err > 2 ? Math.trunc(st.lkp_err) : null;
 }
 

@@ -1,56 +1,81 @@
-// `--format md`: a report to paste into a mail or a pull request: the headline, one sentence on
-// what was compared, the table in markdown and again as lkp's fenced block, the footnotes.
+// `--format md`: a report to post as it is, to a mailing list (plain text, lines within 80
+// columns) or to GitHub and GitLab (markdown): the headline, what was compared, lkp's table in a
+// fenced block, per head the significance of each row in a second block, the footnotes. Prose is
+// wrapped, and uses no markdown, so it renders as it reads.
 
-import { sprintf } from '../../lib/printf.ts';
-import type { CompareModel, GroupStat, GroupSummary } from '../model.ts';
-import { lkp_stddev_percent, lkp_table, lkp_value_format } from './lkp.ts';
-import { change_text } from './notes.ts';
+import type { Change, CompareModel, GroupSummary, Row } from '../model.ts';
+import { wrap } from '../../lib/wrap.ts';
+import { lkp_table } from './lkp.ts';
+import { interval_text, probability } from './notes.ts';
 
-function cell(s: string): string {
-  return s.replace(/\|/g, '\\|');
+const PROSE_WIDTH = 76;
+const BLOCK_WIDTH = 80;
+
+// A word that would open a markdown block at the start of a line (a quote, heading, list item,
+// rule or setext underline, fence) stays on the line before, so that it renders as plain text.
+const OPENS_BLOCK = /^(>|#{1,6}$|[-+*]$|\d{1,9}[.)]$|[-=*_]{2,}$|`{3}|~{3})/;
+
+function paragraph(text: string, first = '', rest = first): string {
+  return wrap(text.split(' ').filter(Boolean), PROSE_WIDTH, { first, rest, may_start_line: (w) => !OPENS_BLOCK.test(w) }).join('\n') + '\n';
 }
 
-function value(st: GroupStat, failure: boolean): string {
-  if (failure) return `${st.fails}:${st.runs}`;
-  if (st.n === 0) return '–';
-  const v = sprintf(`%${lkp_value_format(st.mean)}`, st.mean);
-  const pct = lkp_stddev_percent(st);
-  return pct !== null ? `${v} ±${pct}%` : v;
+function fenced(text: string): string {
+  // lkp ends some of its lines in spaces; a posted report carries none.
+  return '```\n' + text.replace(/ +$/gm, '') + '```\n';
 }
 
 function described(g: GroupSummary): string {
   const runs = `${g.complete} run${g.complete === 1 ? '' : 's'}`;
   const m = g.manifest;
-  if (!m) return `\`${g.id}\` (${runs} from ${g.path})`;
+  if (!m) return `${g.id} (${runs} from ${g.path})`;
   const knobs = Object.entries(m.kernel.overrides ?? {}).map(([k, v]) => `${k}=${v}`);
-  return `\`${g.id}\` (${runs}; kernel ${m.kernel.preset}${knobs.length ? ` with ${knobs.join(', ')}` : ''}, scalelab ${m.commit.id})`;
+  return `${g.id} (${runs}; kernel ${m.kernel.preset}${knobs.length ? ` with ${knobs.join(', ')}` : ''}, scalelab ${m.commit.id})`;
 }
 
 function sentence(m: CompareModel): string {
   const [base, ...heads] = m.groups;
   const first = base.manifest ?? heads.find((g) => g.manifest)?.manifest ?? null;
-  const what = first ? `will-it-scale style workload \`${first.workload}\` (${first.mode} mode, tasks ${first.tasks.join(',')}, ${first.nr_cpus} simulated CPUs)` : `\`${m.common_axes.map(([, v]) => v).join('/') || 'results'}\``;
+  const what = first ? `will-it-scale style workload ${first.workload} (${first.mode} mode, tasks ${first.tasks.join(',')}, ${first.nr_cpus} simulated CPUs)` : m.common_axes.map(([, v]) => v).join('/') || 'results';
   const host = first ? ` on ${first.host.cpu_model} (${first.host.cpus} CPUs), Node ${first.host.node}` : '';
   return `Compared ${what}: ${heads.map(described).join(', ')} against the base ${described(base)}${host}.`;
 }
 
+// The significance block's sections: what a reader looks for first comes first.
+const SECTIONS: [string, string, (c: Change) => boolean][] = [
+  ['regression', 'regressions', (c) => c.verdict === 'regression'],
+  ['improvement', 'improvements', (c) => c.verdict === 'improvement'],
+  ['other significant change (no known better direction)', 'other significant changes (no known better direction)', (c) => c.significant && c.verdict === null],
+  ['change not significant', 'changes not significant', (c) => !c.significant],
+];
+
+/** Head h's block: per row p, q, runs and the interval of the change, the metric last as in lkp's table, wrapped at its dots. */
+function significance(m: CompareModel, h: number): string {
+  const rows = m.rows.filter((r) => !r.failure).map((r) => {
+    const c = r.changes[h];
+    const p = c.test === 'exact-metric' ? 'exact' : c.p === null ? 'untested' : probability(c.p);
+    return { r, c, cells: [p, c.q === null ? '' : probability(c.q), `${r.stats[0].n}+${r.stats[h + 1].n}`, interval_text(r, c)] };
+  });
+  if (rows.length === 0) return '';
+  const titles = ['p', 'q', 'n', `${Math.round(100 * (1 - m.settings.alpha))}% CI of the change`];
+  const widths = titles.map((t, i) => Math.max(t.length, ...rows.map((x) => x.cells[i].length)));
+  const columns = (cells: string[]) => cells.map((s, i) => (i < 3 ? s.padStart(widths[i]) : s.padEnd(widths[i]))).join('  ') + '  ';
+  const line = (cells: string[], r: Row) => {
+    const start = columns(cells);
+    return wrap(r.metric.split(/(?<=\.)/), BLOCK_WIDTH, { sep: '', first: start, rest: ' '.repeat(start.length) }).join('\n') + '\n';
+  };
+  const sections = SECTIONS.map(([one, many, belongs]) => {
+    const in_section = rows.filter((x) => belongs(x.c));
+    return in_section.length ? `${in_section.length} ${in_section.length === 1 ? one : many}:\n` + in_section.map((x) => line(x.cells, x.r)).join('') : '';
+  });
+  const s = columns(titles) + 'metric\n' + sections.filter(Boolean).join('\n');
+  return '\n' + paragraph(`${m.groups[h + 1].id} against ${m.groups[0].id}, row by row:`) + '\n' + fenced(s);
+}
+
 export function format_md(m: CompareModel): string {
-  const heads = m.groups.slice(1);
-  let s = m.headlines.map((h) => `**${h}**\n`).join('\n') + '\n' + sentence(m) + '\n\n';
+  let s = m.headlines.map((h) => paragraph(h) + '\n').join('') + paragraph(sentence(m));
   if (m.rows.length) {
-    const per_head = heads.length > 1;
-    s += `| metric | ${m.groups.map((g) => cell(g.id)).join(' | ')} | ${heads.map((g) => `change${per_head ? ` (${cell(g.id)})` : ''} | p | q`).join(' | ')} |\n`;
-    s += `|---|${m.groups.map(() => '--:').join('|')}|${heads.map(() => '--:|--:|--:').join('|')}|\n`;
-    for (const r of m.rows) {
-      const changes = r.changes.map((c) => {
-        const mark = c.significant ? (c.verdict ? ` (${c.verdict})` : '') : ' ~';
-        const p = c.p === null ? (c.test === 'exact-metric' ? 'exact' : '') : sprintf('%.3f', c.p);
-        const q = c.q === null ? '' : sprintf('%.3f', c.q);
-        return `${cell(change_text(r, c))}${mark} | ${p} | ${q}`;
-      });
-      s += `| ${cell(r.metric)} | ${r.stats.map((st) => value(st, r.failure)).join(' | ')} | ${changes.join(' | ')} |\n`;
-    }
-    s += '\n```\n' + lkp_table(m) + '```\n\n';
+    s += '\n' + fenced(lkp_table(m));
+    for (let h = 0; h < m.groups.length - 1; h++) s += significance(m, h);
   }
-  return s + m.footnotes.map((f) => `- ${f}\n`).join('');
+  return s + (m.footnotes.length ? '\n' : '') + m.footnotes.map((f) => paragraph(f, '- ', '  ')).join('');
 }
