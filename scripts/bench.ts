@@ -7,17 +7,21 @@ import type { StopSignal } from '../src/runner/point.ts';
 
 exit_quietly_on_epipe();
 
+// Ctrl-C, and SIGTERM (timeout, CI, systemd): finish or abandon the point, keep what was measured.
 const signal: StopSignal = { stopped: false };
-process.on('SIGINT', () => {
-  if (signal.stopped) process.exit(130);
-  signal.stopped = true;
-  process.stderr.write('\nstopping: finishing the current point (Ctrl-C again to quit at once)\n');
-});
+for (const [name, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  process.on(name, () => {
+    if (signal.stopped) process.exit(signal.exit_code ?? code);
+    signal.stopped = true;
+    signal.exit_code = code;
+    process.stderr.write(`\nstopping on ${name}: finishing the current point (again to quit at once)\n`);
+  });
+}
 
 try {
   const cmd = parse_bench_args(process.argv.slice(2));
   if (cmd.kind === 'help') process.stdout.write(`${USAGE}\n`);
-  else if (cmd.kind === 'list') process.stdout.write(await list_text());
+  else if (cmd.kind === 'list') process.stdout.write(await list_text((line) => process.stderr.write(`bench: ${line}\n`)));
   else {
     process.exitCode = await bench(
       cmd.options,

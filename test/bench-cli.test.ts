@@ -242,6 +242,21 @@ describe('bench: interruptions', () => {
     expect(existsSync(join(runs[runs.length - 1], 'incomplete'))).toBe(true);
   });
 
+  it('SIGTERM (timeout, CI, systemd) is handled as Ctrl-C: finished runs kept, the current one kept as incomplete with its output and manifest, exit 143', async () => {
+    const root = results_dir();
+    const child = start(root, 5);
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    await until(() => runs_under(root).some((r) => r.endsWith('/1')));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(143);
+    const runs = check_runs(root);
+    expect(runs).toHaveLength(2);
+    expect(existsSync(join(runs[0], 'stats.json'))).toBe(true);
+    expect(existsSync(join(runs[1], 'incomplete'))).toBe(true);
+    expect(existsSync(join(runs[1], 'output.txt'))).toBe(true);
+    expect(JSON.parse(readFileSync(join(runs[1], 'manifest.json'), 'utf8')).status).toBe('interrupted');
+  });
+
   it('Ctrl-C stops the workers, keeps finished runs and exits 130', async () => {
     const root = results_dir();
     const child = start(root, 5);
@@ -312,5 +327,48 @@ describe('bench: group identity', () => {
       expect(r.stderr).toMatch(message);
     }
     expect(bench(['getppid1', '--duration', '0.3', '--interval', '0.1', '--help']).code).toBe(0);
+  });
+});
+
+// Issue 9, item 4: failures are results.
+describe('bench: failures are results', () => {
+  it('errors go to stderr even with --quiet; per-point metrics come only from points that ran; the run is marked failed for lkp too', () => {
+    const root = results_dir();
+    const r = bench(['crash', '--tasks', '1,2', '--mode', 'both', '--duration', '0.5', '--interval', '0.1', '--warmup', '0', '--quiet', '--results', root], { SCALELAB_WORKLOADS: FIXTURES });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe('bench: error: process mode, 2 tasks: task 1: Error: fixture crash in task 1\nbench: error: thread mode, 2 tasks: task 1: Error: fixture crash in task 1\n');
+    const [run] = runs_under(root);
+    const stats = JSON.parse(readFileSync(join(run, 'stats.json'), 'utf8'));
+    // Only the 1-task points ran: the averages are theirs alone, and no scalability exists without a second point.
+    expect(stats['will-it-scale.per_process_ops']).toBe(stats['will-it-scale.1.processes']);
+    expect(stats['will-it-scale.per_thread_ops']).toBe(stats['will-it-scale.1.threads']);
+    expect(stats['will-it-scale.workload']).toBe(stats['will-it-scale.1.processes'] + stats['will-it-scale.1.threads']);
+    expect(stats['will-it-scale.scalability']).toBeUndefined();
+    expect(stats['will-it-scale.fail']).toBe(1);
+    expect(stats['last_state.exit_fail']).toBe(1);
+  });
+
+  it('prepare() that throws: one line on stderr, the run stored as failed with its output and manifest, exit 1', () => {
+    const root = results_dir();
+    const r = bench(['bad_prepare', '--tasks', '1', '--mode', 'process', '--duration', '0.2', '--interval', '0.1', '--warmup', '0', '--quiet', '--results', root], { SCALELAB_WORKLOADS: FIXTURES });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('bench: error: process mode, 1 task: prepare: fixture prepare failure\n');
+    const [run] = runs_under(root);
+    expect(existsSync(join(run, 'incomplete'))).toBe(false);
+    expect(JSON.parse(readFileSync(join(run, 'manifest.json'), 'utf8')).status).toBe('failed');
+    expect(JSON.parse(readFileSync(join(run, 'stats.json'), 'utf8'))['will-it-scale.fail']).toBe(1);
+    expect(readFileSync(join(run, 'output.txt'), 'utf8')).toMatch(/\nerror: prepare: fixture prepare failure\n/);
+  });
+
+  it('a workload file that throws when loaded: --list lists the others and reports it in one line; bench of it exits 2', () => {
+    const list = bench(['--list'], { SCALELAB_WORKLOADS: FIXTURES });
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(/\n {2}answer {11}scenario/);
+    expect(list.stdout).toMatch(/\n {2}bad_load {9}\(does not load; see stderr\)\n/);
+    expect(list.stderr).toMatch(/^bench: .*bad_load\.ts: cannot load the workload: fixture load failure\n$/);
+    const r = bench(['bad_load'], { SCALELAB_WORKLOADS: FIXTURES });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^bench: .*bad_load\.ts: cannot load the workload: fixture load failure\n$/);
   });
 });

@@ -373,7 +373,8 @@ describe('compare CLI on result roots', () => {
   it('text: the headline, notes and a footnote for the incomplete run', () => {
     const r = run(lkp_group('ec81deb6b769dc1b'), lkp_group('6e553c6bcb7746ab'));
     expect(r.code).toBe(0);
-    expect(r.stdout.split('\n')[0]).toBe('noticed a 94.7% improvement of will-it-scale.per_process_ops');
+    // The head's incomplete run is a failure the base did not have: in one run of six, it follows the numbers.
+    expect(r.stdout.split('\n')[0]).toBe('noticed a 94.7% improvement of will-it-scale.per_process_ops; and a failure: last_state.is_incomplete_run 0:5 → 1:6');
     expect(r.stdout).toContain('    129500           +94.7%     252150        will-it-scale.per_process_ops  (p=0.008 q=0.008 n=5+5)\n');
     expect(r.stdout).toContain('           :5           20%           1:6     last_state.is_incomplete_run\n');
     expect(r.stdout).toContain('* 6e553c6bcb7746ab: 1 run counted only in the failure stats (failed).');
@@ -503,5 +504,31 @@ describe('selectors pair groups up', () => {
     expect(sel('label=a/b=c,d,mode=process')).toEqual([g.hz]);
     expect(() => sel('a/b')).toThrow(/^no such file or directory: a\/b$/);
     expect(() => sel('mod=process')).toThrow(/^unknown axis 'mod' in 'mod=process'/);
+  });
+});
+
+// Issue 9, item 4: a failure is the headline, and a failed run is no perf value.
+describe('failures in the comparison', () => {
+  const ok = (v: number) => ({ 'will-it-scale.per_process_ops': v });
+  const failed = (v: number) => ({ 'will-it-scale.per_process_ops': v, 'will-it-scale.fail': 1, 'last_state.exit_fail': 1 });
+
+  it('a head that failed in every run: the failure is the headline, as the robot writes it', () => {
+    const base = group('/r/base', [100, 101, 102, 103, 104].map(ok));
+    const head = group('/r/head', [50, 51, 52, 53, 54].map(failed), { failed: [0, 1, 2, 3, 4] });
+    const m = build_model([base, head], SIGNIFICANT);
+    expect(m.headlines).toEqual(['noticed a failure: will-it-scale.fail 0:5 → 5:5']);
+  });
+
+  it('a failed run counts in the failure block only: its perf values are left out', () => {
+    const base = group('/r/base', [100, 101, 102].map(ok));
+    const head = group('/r/head', [ok(200), ok(202), failed(0)], { failed: [2] });
+    const m = build_model([base, head], ALL);
+    const perf = m.rows.find((r) => r.metric === 'will-it-scale.per_process_ops')!;
+    expect(perf.stats[1].values).toEqual([200, 202]);
+    expect(perf.stats[1].mean).toBe(201);
+    const fail = m.rows.find((r) => r.metric === 'will-it-scale.fail')!;
+    expect(fail.stats.map((s) => `${s.fails}:${s.runs}`)).toEqual(['0:3', '1:3']);
+    // (201 − 101)/101 = +99.0%; 3 runs against 2 cannot go below p = 2/C(5,2) = 0.2.
+    expect(m.headlines).toEqual(['no significant change of will-it-scale.per_process_ops (+99.0%, p=0.200); and a failure: will-it-scale.fail 0:3 → 1:3']);
   });
 });

@@ -318,7 +318,24 @@ function complete_row(r: Row, alpha: number): void {
   });
 }
 
+/** `5:5`: lkp's fail:runs. */
+function fail_runs(s: GroupStat): string {
+  return `${s.fails_exact ?? s.fails}:${s.runs}`;
+}
+
 function headline(rows: readonly Row[], h: number, alpha: number, lkp_gate: (r: Row) => boolean): string {
+  // A failure the base did not have is news. In every head run it is the news (the numbers of a
+  // kernel that fails every time say little); in some, it follows what the numbers say.
+  const failure = rows
+    .filter((r) => r.failure && r.stats[0].fails === 0 && r.stats[h + 1].fails > 0)
+    .sort((a, b) => b.changes[h].change - a.changes[h].change || Number(b.metric.endsWith('.fail')) - Number(a.metric.endsWith('.fail')))[0];
+  if (!failure) return perf_headline(rows, h, alpha, lkp_gate);
+  const what = `${failure.metric} ${fail_runs(failure.stats[0])} → ${fail_runs(failure.stats[h + 1])}`;
+  if (failure.stats[h + 1].fails >= failure.stats[h + 1].runs) return `noticed a failure: ${what}`;
+  return `${perf_headline(rows, h, alpha, lkp_gate)}; and a failure: ${what}`;
+}
+
+function perf_headline(rows: readonly Row[], h: number, alpha: number, lkp_gate: (r: Row) => boolean): string {
   const by_metric = new Map(rows.map((r) => [r.metric, r]));
   const kpi = KPI_ORDER.map((k) => by_metric.get(k)).find((r) => r && r.changes[h].test !== 'none');
   const noticed = (r: Row, how = '') => `noticed a ${sprintf('%.1f', r.changes[h].relative!)}% ${r.changes[h].verdict ?? verdict_of(r.direction, r.changes[h].relative)} of ${r.metric}${how}`;

@@ -33,11 +33,24 @@ export interface BenchSummary {
   stats: Record<string, number>;
 }
 
-/** --list: workloads, presets, knobs. */
-export async function list_text(): Promise<string> {
+/** A workload file that cannot be loaded, in one line. */
+function load_error(file: string, e: unknown): string {
+  const message = (e instanceof Error ? e.message : String(e)).split('\n')[0];
+  return message.startsWith(file) ? message : `${file}: cannot load the workload: ${message}`;
+}
+
+/** --list: workloads, presets, knobs; a workload file that does not load is listed as such and reported by `report`. */
+export async function list_text(report: (line: string) => void = () => {}): Promise<string> {
   const lines = ['workloads:'];
   for (const e of list_workloads()) {
-    const w = await load_workload(e.file);
+    let w;
+    try {
+      w = await load_workload(e.file);
+    } catch (err) {
+      lines.push(`  ${e.name.padEnd(16)} (does not load; see stderr)`);
+      report(load_error(e.file, err));
+      continue;
+    }
     lines.push(`  ${e.name.padEnd(16)} ${w.kind.padEnd(10)} ${w.description}`);
     for (const [k, p] of Object.entries(w.params ?? {})) lines.push(`      --param ${k}=${p.default}  ${p.description}`);
   }
@@ -94,7 +107,7 @@ function check_writable(root: string): void {
   }
 }
 
-/** Returns the process exit code: 0, 1 when a run failed, 130 when interrupted. */
+/** Returns the process exit code: 0, 1 when a run failed, 128 + the signal's number when stopped (130 Ctrl-C, 143 SIGTERM). */
 export async function bench(o: BenchOptions, io: BenchIO, signal: StopSignal): Promise<number> {
   let entry;
   try {
@@ -103,7 +116,12 @@ export async function bench(o: BenchOptions, io: BenchIO, signal: StopSignal): P
     if (e instanceof UnknownWorkloadError) throw new UsageError(e.message);
     throw e;
   }
-  const workload = await load_workload(entry.file);
+  let workload;
+  try {
+    workload = await load_workload(entry.file);
+  } catch (e) {
+    throw new UsageError(load_error(entry.file, e));
+  }
   let params;
   try {
     params = resolve_params(workload, o.params);
@@ -188,6 +206,8 @@ export async function bench(o: BenchOptions, io: BenchIO, signal: StopSignal): P
           point: (i, n, mode, nr_tasks) => bar?.point(i, n, mode, nr_tasks, workload.kind === 'throughput' ? o.warmup + o.samples : 1),
           progress: (taken) => bar?.progress(taken),
           point_done: () => bar?.end_point(),
+          // Errors go to stderr always, --quiet or not, beside the progress bar if there is one.
+          error: (line) => io.err(`bench: error: ${line}\n`),
         },
         signal,
       );
@@ -235,6 +255,6 @@ export async function bench(o: BenchOptions, io: BenchIO, signal: StopSignal): P
     const summary: BenchSummary = { workload: entry.name, kernel: o.config.id, resultDir: group, runDirs: run_dirs, stats: last_stats };
     io.out(`${JSON.stringify(summary)}\n`);
   }
-  if (signal.stopped) return 130;
+  if (signal.stopped) return signal.exit_code ?? 130;
   return failed ? 1 : 0;
 }

@@ -75,6 +75,8 @@ export interface PointHooks {
 /** Set by the CLI's SIGINT handler: stop the running point and keep what it measured. */
 export interface StopSignal {
   stopped: boolean;
+  /** The exit code the stop asks for: 128 + the signal's number (130 for SIGINT, 143 for SIGTERM). */
+  exit_code?: number;
 }
 
 const READY_TIMEOUT_MS = 120_000;
@@ -113,6 +115,10 @@ function with_timeout<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
   return Promise.race([p.finally(() => clearTimeout(timer)), new Promise<'timeout'>((r) => { timer = setTimeout(() => r('timeout'), ms); })]);
 }
 
+function failed_point(spec: PointSpec, parent: ParentShape, error: string, setup_ms: number, signal: StopSignal): PointResult {
+  return { mode: spec.mode, nr_tasks: spec.nr_tasks, parent, samples: [], average: 0, idle: 100, ops: 0, counters: new Map(), metrics: {}, errors: [error], kernel_log: read_kernel_log().messages, setup_ms, teardown_ms: 0, interrupted: signal.stopped };
+}
+
 export async function run_point(spec: PointSpec, pool: TaskPool, hooks: PointHooks, signal: StopSignal): Promise<PointResult> {
   const t_start = performance.now();
   const { nr_tasks, mode } = spec;
@@ -124,9 +130,19 @@ export async function run_point(spec: PointSpec, pool: TaskPool, hooks: PointHoo
   const parent = kernel_clone(0);
   set_current(parent);
   build_parent(spec.layout);
-  spec.workload.prepare?.(parent_ctx);
+  let prepare_error: string | null = null;
+  try {
+    spec.workload.prepare?.(parent_ctx);
+  } catch (e) {
+    prepare_error = `prepare: ${e instanceof Error ? e.message : String(e)}`;
+  }
   const parent_mm = task_mm(parent);
   const parent_shape: ParentShape = { vmas: mm_map_count(parent_mm), tree: mt_validate(mm_mt(parent_mm)) };
+  if (prepare_error !== null) {
+    // will-it-scale's testcase_prepare failing ends the test before any task exists.
+    cpu_exit();
+    return failed_point(spec, parent_shape, prepare_error, performance.now() - t_start, signal);
+  }
   const flags = mode === 'thread' ? CLONE_VM | CLONE_THREAD : 0;
   const tasks = Array.from({ length: nr_tasks }, () => kernel_clone(flags));
   cpu_exit();

@@ -32,6 +32,8 @@ export interface RunHooks {
   progress?(taken: number): void;
   /** After each point. */
   point_done?(): void;
+  /** A point's error, as it happens (also kept in the output): the CLI puts it on stderr. */
+  error?(line: string): void;
 }
 
 /** The points of a sweep, in runtest.py's order. */
@@ -98,7 +100,10 @@ export async function run_sweep(spec: RunSpec, pool: TaskPool, hooks: RunHooks, 
     hooks.point_done?.();
     points.push(p);
     if (throughput && p.errors.length === 0 && !p.interrupted) log(`average:${p.average}`);
-    for (const e of p.errors) log(`error: ${e}`);
+    for (const e of p.errors) {
+      log(`error: ${e}`);
+      hooks.error?.(`${mode} mode, ${plural(nr_tasks, 'task')}: ${e}`);
+    }
     log(`# set-up ${p.setup_ms.toFixed(0)} ms, tear-down ${p.teardown_ms.toFixed(0)} ms`);
     if (i === 0) log(`# parent (${spec.layout.name}): ${describe_parent(p.parent)}`);
     if (throughput && !p.interrupted && plan[i + 1]?.nr_tasks !== nr_tasks) {
@@ -112,17 +117,23 @@ export async function run_sweep(spec: RunSpec, pool: TaskPool, hooks: RunHooks, 
   if (throughput) {
     for (const [k, v] of Object.entries(parse_will_it_scale(csv.join('\n')))) stats[`will-it-scale.${k}`] = v;
   } else {
+    // Averaged over the points that ran: a failed point has no metrics to average in.
     const sums: Record<string, number> = {};
-    for (const p of points) {
+    const ran = points.filter((p) => p.errors.length === 0);
+    for (const p of ran) {
       for (const [k, v] of Object.entries(p.metrics)) {
         stats[`${spec.name}.${p.nr_tasks}.${p.mode}.${k}`] = v;
-        sums[k] = (sums[k] ?? 0) + v / points.length;
+        sums[k] = (sums[k] ?? 0) + v / ran.length;
       }
     }
     for (const [k, v] of Object.entries(sums)) stats[`${spec.name}.${k}`] = v;
   }
   const failed = points.some((p) => p.errors.length > 0);
-  if (failed) stats['will-it-scale.fail'] = 1;
+  // lkp's marks of a run whose test failed: the test's own fail stat, and last_state.exit_fail (the program exited non-zero).
+  if (failed) {
+    stats['will-it-scale.fail'] = 1;
+    stats['last_state.exit_fail'] = 1;
+  }
   Object.assign(stats, time_stats(usage_before, process.resourceUsage(), (performance.now() - t0) / 1000));
   const probed = spec.workload.kind === 'throughput' && !failed && !signal.stopped && plan.length > 0;
   const per_op = probed ? probe_per_op(spec, plan[0].mode, log) : new Map<string, number>();
