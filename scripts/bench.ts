@@ -2,6 +2,8 @@
 
 import { exit_quietly_on_epipe } from '../src/lib/cli.ts';
 import { bench, list_text } from '../src/runner/bench.ts';
+import { PROJECT_ROOT } from '../src/runner/build.ts';
+import { tool_version } from '../src/results/manifest.ts';
 import { USAGE, UsageError, parse_bench_args } from '../src/runner/options.ts';
 import type { StopSignal } from '../src/runner/point.ts';
 
@@ -21,6 +23,7 @@ for (const [name, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
 try {
   const cmd = parse_bench_args(process.argv.slice(2));
   if (cmd.kind === 'help') process.stdout.write(`${USAGE}\n`);
+  else if (cmd.kind === 'version') process.stdout.write(`scalelab ${tool_version(PROJECT_ROOT)}\n`);
   else if (cmd.kind === 'list') process.stdout.write(await list_text((line) => process.stderr.write(`bench: ${line}\n`)));
   else {
     process.exitCode = await bench(

@@ -43,7 +43,10 @@ describe('bench: bad input', () => {
   const cases: Array<[string, string[], RegExp]> = [
     ['unknown workload', ['getpid1'], /unknown workload 'getpid1'; did you mean 'getppid1'\? \(others: .*sched_yield/],
     ['no workload', [], /no workload given/],
-    ['unknown flag', ['getppid1', '--bogus'], /Unknown option '--bogus'/],
+    ['unknown flag', ['getppid1', '--bogus'], /^bench: unknown option '--bogus' \(see --help\)$/],
+    ['a result root under /proc (Node\'s recursive mkdir would spin there)', ['getppid1', '--results', '/proc/scalelab-nowhere/x'], /^bench: results directory \/proc\/scalelab-nowhere\/x is not writable \(ENOENT\)$/],
+    ['an empty result root', ['getppid1', '--results', ''], /^bench: --results: empty path$/],
+    ['--quiet with --verbose', ['getppid1', '--quiet', '--verbose'], /^bench: --quiet and --verbose: give one$/],
     ['non-numeric duration', ['getppid1', '--duration', 'abc'], /--duration: 'abc' is not a positive number/],
     ['zero duration', ['getppid1', '--duration', '0'], /--duration: 0 is out of range/],
     ['zero tasks', ['getppid1', '--tasks', '0'], /--tasks: a task count must be at least 1/],
@@ -69,6 +72,18 @@ describe('bench: bad input', () => {
     });
   }
 
+  it('an empty SCALELAB_RESULTS is refused instead of writing into the current directory', () => {
+    const r = bench(['getppid1'], { SCALELAB_RESULTS: '' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('bench: SCALELAB_RESULTS is set but empty\n');
+  });
+
+  it('--version', () => {
+    const r = bench(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`scalelab ${JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version}\n`);
+  });
+
   it('an unwritable (read-only) results directory is refused', () => {
     if (process.getuid?.() === 0) return; // root writes anywhere; the file case above covers it
     const d = results_dir();
@@ -88,6 +103,8 @@ describe('bench: runs', () => {
     expect(r.stdout).toMatch(/\nwarmup\nmeasurement\nmin:\d+ max:\d+ total:\d+\naverage:\d+\n/);
     expect(r.stdout).toMatch(/\n# parent \(will-it-scale-brk2_processes\.debian12\.maps\): 148 VMAs; maple tree of height \d, \d+ nodes, leaves of [\d,]+ entries\n1,\d+,[\d.]+,0,0\.00,\d+\n/);
     expect(r.stdout).toMatch(/\nwill-it-scale\.per_process_ops: \d+\n/);
+    // The sim.* counters are in output.txt and stats.json; on stdout only with --verbose.
+    expect(r.stdout).not.toMatch(/\nsim\./);
     const [run] = runs_under(root);
     // The directory names the experiment from resolved values: the CPU count always, the rest off their default.
     expect(run).toMatch(/getppid1\/process-1-cpus=\d+-duration=1-warmup=0\/v6\.8\/[^/]+\/0$/);
@@ -98,11 +115,14 @@ describe('bench: runs', () => {
     expect(stats['will-it-scale.1.processes']).toBe(average);
     expect(stats['will-it-scale.per_process_ops']).toBe(average);
     expect(stats['sim.syscalls_per_op']).toBe(1);
+    expect(readFileSync(join(run, 'output.txt'), 'utf8')).toMatch(/\nsim\.syscalls_per_op: 1\n/);
+    const verbose = bench(['getppid1', ...QUICK, '--results', root, '--verbose']);
+    expect(verbose.stdout).toMatch(/\nsim\.syscalls_per_op: 1\n/);
     const manifest = JSON.parse(readFileSync(join(run, 'manifest.json'), 'utf8'));
     const digest = createHash('sha256').update(readFileSync(join(ROOT, 'layouts/will-it-scale-brk2_processes.debian12.maps'))).digest('hex');
     expect(manifest).toMatchObject({ workload: 'getppid1', status: 'complete', kernel: { preset: 'v6.8' }, exact_metrics: ['sim.syscalls_per_op'] });
     expect(manifest.layout).toEqual({ kind: 'maps', name: 'will-it-scale-brk2_processes.debian12.maps', sha256: digest });
-    expect(readFileSync(join(run, 'output.txt'), 'utf8')).toBe(r.stdout.replace(/# stored .*\n$/, ''));
+    expect(readFileSync(join(run, 'output.txt'), 'utf8').replace(/^sim\..*\n/gm, '')).toBe(r.stdout.replace(/# stored .*\n$/, ''));
   });
 
   it("warms up as will-it-scale's main.c does: six samples printed before 'measurement', then the counted ones", () => {

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -414,6 +414,10 @@ describe('compare CLI on result roots', () => {
     ['an unknown axis', ['colour=red', 'v6.7'], /^compare: unknown axis 'colour' in 'colour=red'/],
     ['one selector only', ['v6.7'], /^compare: need a base and at least one head/],
     ['a bad --alpha', ['v6.7', 'after', '--alpha', '0'], /^compare: --alpha: '0' is not a probability between 0 and 1$/],
+    ['a negative --alpha', ['v6.7', 'after', '--alpha', '-0.1'], /^compare: --alpha: '-0\.1' is not a probability between 0 and 1$/],
+    ['an unknown flag', ['v6.7', 'after', '--bogus'], /^compare: unknown option '--bogus' \(see --help\)$/],
+    ['--output that is a directory', ['v6.7', 'after', '--output', dir], /^compare: cannot write .*: EISDIR \(is a directory\)$/],
+    ['an empty --results', ['v6.7', 'after', '--results', ''], /^compare: --results: empty path$/],
     ['groups of different workloads', [lkp_group('ec81deb6b769dc1b'), 'after'], /^compare: the groups are of different workloads \(will-it-scale, brk2\); --force compares them anyway$/],
   ];
   for (const [name, args, message] of bad) {
@@ -426,6 +430,26 @@ describe('compare CLI on result roots', () => {
       expect(lines[0]).toMatch(message);
     });
   }
+
+  it('--output into a directory leaves no temporary file behind', () => {
+    const before = readdirSync(join(dir, '..')).filter((f) => f.includes('.tmp-'));
+    run('v6.7', 'after', '--output', dir);
+    expect(readdirSync(join(dir, '..')).filter((f) => f.includes('.tmp-'))).toEqual(before);
+  });
+
+  it('--version', () => {
+    expect(run('--version').stdout).toBe(`scalelab ${JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version}\n`);
+  });
+
+  it('a stats.json that is a directory, and a truncated stats.json.gz: the runs are skipped with a footnote, the rest compares', () => {
+    for (const [i, v] of [1, 2, 3].entries()) write(join(dir, 'odd', String(i), 'stats.json'), { 'will-it-scale.per_process_ops': v });
+    mkdirSync(join(dir, 'odd', '3', 'stats.json'), { recursive: true });
+    mkdirSync(join(dir, 'odd', '4'));
+    writeFileSync(join(dir, 'odd', '4', 'stats.json.gz'), gzipSync('{"will-it-scale.per_process_ops": 4, "more": 5}').subarray(0, 20));
+    const r = run(join(dir, 'odd'), join(dir, 'odd'), '--all');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`* odd: 2 damaged runs skipped (${join(dir, 'odd', '3', 'stats.json')}: a directory, not a file; ${join(dir, 'odd', '4', 'stats.json.gz')}: truncated gzip data).`);
+  });
 
   it('a group whose only run has a corrupt stats.json: the error names the file', () => {
     write(join(dir, 'corrupt', '0', 'stats.json'), '{"will-it-scale.per_process_ops": 1,');

@@ -83,7 +83,8 @@ class DamagedFile extends Error {}
 
 function reason(e: unknown): string {
   const err = e as NodeJS.ErrnoException;
-  return err.code === 'EISDIR' ? 'a directory, not a file' : err.code === 'Z_BUF_ERROR' ? 'truncated gzip data' : (err.code ?? err.message.split('\n')[0]);
+  const why: Record<string, string> = { EISDIR: 'a directory, not a file', Z_BUF_ERROR: 'truncated gzip data', Z_DATA_ERROR: 'corrupt gzip data' };
+  return why[err.code ?? ''] ?? err.code ?? err.message.split('\n')[0];
 }
 
 /** A file's text, gunzipped when it is `.gz` or only its `.gz` exists (lkp keeps old results gzipped). */

@@ -1,6 +1,6 @@
 // compare: selectors → groups → model → format → stdout or an atomically written file.
 
-import { write_file_atomic } from '../results/atomic.ts';
+import { StoreError, write_file_atomic } from '../results/atomic.ts';
 import { UsageError } from '../lib/cli.ts';
 import { FORMATS } from './format/index.ts';
 import { lkp_compare_sets } from './lkp/grouper.ts';
@@ -26,7 +26,8 @@ export function compare(o: CompareOptions, io: CompareIO): number {
     try {
       write_file_atomic(o.output, text);
     } catch (e) {
-      throw new UsageError(`cannot write ${o.output}: ${(e as Error).message}`);
+      if (e instanceof StoreError) throw new UsageError(e.message);
+      throw e;
     }
   } else io.out(text);
   // lkp's table and CSV carry no notes: what the notes say goes to stderr.

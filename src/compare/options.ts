@@ -1,8 +1,7 @@
 // `npm run compare` flags (node:util parseArgs) and their validation; every bad value is a
 // UsageError of one line.
 
-import { parseArgs } from 'node:util';
-import { UsageError, result_root } from '../lib/cli.ts';
+import { UsageError, parse_flags, result_root } from '../lib/cli.ts';
 import { FORMATS, type FormatName } from './format/index.ts';
 import type { CompareSettings } from './model.ts';
 
@@ -23,6 +22,7 @@ preset, or key=value filters over the manifest axes joined by commas (kernel=v6.
   --min-change PCT               smallest |change| to show, in % (1 for perf metrics, 5 for others)
   --results DIR                  result root ($SCALELAB_RESULTS or ./results)
   --force                        compare groups of different workloads
+  --version                      the scalelab version
   --help                         this text`;
 
 export interface CompareOptions {
@@ -34,7 +34,7 @@ export interface CompareOptions {
   force: boolean;
 }
 
-export type CompareCommand = { kind: 'help' } | { kind: 'compare'; options: CompareOptions };
+export type CompareCommand = { kind: 'help' } | { kind: 'version' } | { kind: 'compare'; options: CompareOptions };
 
 function number_flag(name: string, text: string | undefined, ok: (v: number) => boolean, range: string): number | undefined {
   if (text === undefined) return undefined;
@@ -44,28 +44,21 @@ function number_flag(name: string, text: string | undefined, ok: (v: number) => 
 }
 
 export function parse_compare_args(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): CompareCommand {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      options: {
-        format: { type: 'string' },
-        output: { type: 'string' },
-        all: { type: 'boolean', short: 'a' },
-        'lkp-gates': { type: 'boolean' },
-        alpha: { type: 'string' },
-        'min-change': { type: 'string' },
-        results: { type: 'string' },
-        force: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (e) {
-    throw new UsageError((e as Error).message.split('\n')[0]);
-  }
+  const parsed = parse_flags(argv, {
+    format: { type: 'string' },
+    output: { type: 'string' },
+    all: { type: 'boolean', short: 'a' },
+    'lkp-gates': { type: 'boolean' },
+    alpha: { type: 'string' },
+    'min-change': { type: 'string' },
+    results: { type: 'string' },
+    force: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+    version: { type: 'boolean' },
+  });
   const v = parsed.values;
   if (v.help) return { kind: 'help' };
+  if (v.version) return { kind: 'version' };
   const format = v.format ?? 'text';
   if (!(format in FORMATS)) throw new UsageError(`unknown format '${format}' (formats: ${Object.keys(FORMATS).join(', ')})`);
   if (parsed.positionals.length < 2) throw new UsageError('need a base and at least one head to compare (see --help)');

@@ -5,13 +5,22 @@
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
+const WHY: Record<string, string> = {
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  EISDIR: 'is a directory',
+  EACCES: 'permission denied',
+  EROFS: 'read-only file system',
+  ENOENT: 'no such directory',
+};
+
 /** A result file that could not be written (a full disk, a read-only or vanished directory). */
 export class StoreError extends Error {
   constructor(
     readonly path: string,
     readonly code: string,
   ) {
-    super(`cannot write ${path}: ${code}${code === 'ENOSPC' ? ' (no space left on device)' : code === 'EDQUOT' ? ' (disk quota exceeded)' : ''}`);
+    super(`cannot write ${path}: ${code}${WHY[code] ? ` (${WHY[code]})` : ''}`);
   }
 }
 

@@ -3,12 +3,34 @@
 // group's matrix.json is rebuilt from the complete runs after each run.
 
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { StoreError, write_file_atomic, write_json_atomic, type WriteFn } from './atomic.ts';
 import { INCOMPLETE, MANIFEST, MATRIX, OUTPUT, STATS } from './layout.ts';
 import { group_identity, identity_differences, type ExperimentFields, type Manifest } from './manifest.ts';
 
 export class ResultsError extends Error {}
+
+/**
+ * mkdir -p, one level at a time from the nearest existing ancestor. Node's recursive mkdir retries
+ * forever where a parent exists but refuses children without saying so (/proc answers ENOENT).
+ */
+export function make_dirs(path: string): void {
+  const missing: string[] = [];
+  let p = resolve(path);
+  while (!existsSync(p)) {
+    missing.push(p);
+    const up = dirname(p);
+    if (up === p) break;
+    p = up;
+  }
+  for (const d of missing.reverse()) {
+    try {
+      mkdirSync(d);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
+}
 
 /** Numbered run directories of a group, in order. */
 export function run_dirs(group: string): string[] {
@@ -42,7 +64,7 @@ export function check_group_identity(group: string, mine: ExperimentFields): voi
 /** Create the next run directory of the group with its `incomplete` marker. */
 export function begin_run(group: string): string {
   try {
-    mkdirSync(group, { recursive: true });
+    make_dirs(group);
   } catch (e) {
     throw new ResultsError(`cannot create result directory ${group}: ${(e as NodeJS.ErrnoException).code ?? e}`);
   }

@@ -1,11 +1,11 @@
 // `npm run bench`: run a workload --runs times and store each run in the result root.
 
-import { accessSync, constants, mkdirSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { KNOBS, PRESETS, DEFAULT_PRESET } from '../kernel/config.ts';
 import { group_dir } from '../results/layout.ts';
 import { StoreError } from '../results/atomic.ts';
-import { ResultsError, abandon_run, begin_run, check_group_identity, finish_run, lkp_stats, update_matrix } from '../results/store.ts';
+import { ResultsError, abandon_run, begin_run, check_group_identity, finish_run, lkp_stats, make_dirs, update_matrix } from '../results/store.ts';
 import { host_info, project_commit, tool_version, type ExperimentFields, type Manifest } from '../results/manifest.ts';
 import { PROJECT_ROOT, worker_build } from './build.ts';
 import { TaskPool } from './pool.ts';
@@ -100,7 +100,8 @@ function store(write: () => unknown, dir: string): void {
 
 function check_writable(root: string): void {
   try {
-    mkdirSync(root, { recursive: true });
+    make_dirs(root);
+    if (!statSync(root).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
     accessSync(root, constants.W_OK);
   } catch (e) {
     throw new UsageError(`results directory ${root} is not writable (${(e as NodeJS.ErrnoException).code ?? e})`);
@@ -208,6 +209,7 @@ export async function bench(o: BenchOptions, io: BenchIO, signal: StopSignal): P
           point_done: () => bar?.end_point(),
           // Errors go to stderr always, --quiet or not, beside the progress bar if there is one.
           error: (line) => io.err(`bench: error: ${line}\n`),
+          detail: (line) => o.verbose && log(line),
         },
         signal,
       );

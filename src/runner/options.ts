@@ -1,8 +1,7 @@
 // `npm run bench` flags (node:util parseArgs) and their validation. Every bad value becomes a
 // UsageError with one line of explanation; the CLI prints it and exits 2.
 
-import { parseArgs } from 'node:util';
-import { UsageError, result_root } from '../lib/cli.ts';
+import { UsageError, parse_flags, result_root } from '../lib/cli.ts';
 import { availableParallelism } from 'node:os';
 import { ConfigError, DEFAULT_PRESET, resolve_config, type ResolvedConfig } from '../kernel/config.ts';
 import { MAX_CPUS, MAX_MEM_MB, MIN_MEM_MB } from '../machine/machine.ts';
@@ -40,8 +39,11 @@ Runs a will-it-scale style workload on the simulated machine and stores the resu
   --label TEXT                 label stored in the manifest, for compare
   --results DIR                result root ($SCALELAB_RESULTS or ./results)
   --quiet                      print nothing but errors
+  --verbose                    print every stat of a run, the sim.* counters too
+                               (stats.json and output.txt always hold them)
   --json                       print one JSON object on stdout, nothing else
   --list                       list workloads, kernel presets and knobs
+  --version                    the scalelab version
   --help                       this text`;
 
 export interface BenchOptions {
@@ -63,10 +65,12 @@ export interface BenchOptions {
   results: string;
   params: Record<string, string>;
   quiet: boolean;
+  /** Print every stat of a run (the sim.* counters too), not only will-it-scale's and lkp's. */
+  verbose: boolean;
   json: boolean;
 }
 
-export type BenchCommand = { kind: 'help' } | { kind: 'list' } | { kind: 'run'; options: BenchOptions };
+export type BenchCommand = { kind: 'help' } | { kind: 'version' } | { kind: 'list' } | { kind: 'run'; options: BenchOptions };
 
 function int_flag(name: string, text: string, min: number, max: number): number {
   if (!/^-?[0-9]+$/.test(text.trim())) throw new UsageError(`--${name}: '${text}' is not a whole number`);
@@ -115,54 +119,36 @@ export function parse_tasks(spec: string, nr_cpus: number): number[] {
   return [...out].sort((a, b) => a - b);
 }
 
-const VALUE_FLAGS = new Set(['--mode', '--tasks', '--duration', '--warmup', '--interval', '--runs', '--kernel', '--set', '--param', '--cpus', '--mem', '--maps', '--layout', '--seed', '--label', '--results']);
-
-/** `--runs -1` is a negative number, not a flag: hand it to parseArgs as `--runs=-1`. */
-function join_negative_values(argv: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    if (VALUE_FLAGS.has(argv[i]) && /^-[0-9.]/.test(argv[i + 1] ?? '')) out.push(`${argv[i]}=${argv[++i]}`);
-    else out.push(argv[i]);
-  }
-  return out;
-}
-
 export function parse_bench_args(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): BenchCommand {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: join_negative_values(argv),
-      allowPositionals: true,
-      strict: true,
-      options: {
-        mode: { type: 'string', default: 'both' },
-        tasks: { type: 'string', default: '1,100%' },
-        duration: { type: 'string', default: String(EXPERIMENT_DEFAULTS.duration_s) },
-        warmup: { type: 'string', default: String(EXPERIMENT_DEFAULTS.warmup) },
-        interval: { type: 'string', default: String(EXPERIMENT_DEFAULTS.interval_s) },
-        runs: { type: 'string', default: '1' },
-        kernel: { type: 'string', default: DEFAULT_PRESET },
-        set: { type: 'string', multiple: true, default: [] },
-        param: { type: 'string', multiple: true, default: [] },
-        cpus: { type: 'string' },
-        mem: { type: 'string', default: String(EXPERIMENT_DEFAULTS.mem_mb) },
-        maps: { type: 'string' },
-        layout: { type: 'string' },
-        seed: { type: 'string', default: String(EXPERIMENT_DEFAULTS.seed) },
-        label: { type: 'string' },
-        results: { type: 'string' },
-        quiet: { type: 'boolean', default: false },
-        json: { type: 'boolean', default: false },
-        list: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (e) {
-    throw new UsageError((e as Error).message.split('\n')[0].replace(/\. To specify.*$/, ''));
-  }
+  const parsed = parse_flags(argv, {
+    mode: { type: 'string', default: 'both' },
+    tasks: { type: 'string', default: '1,100%' },
+    duration: { type: 'string', default: String(EXPERIMENT_DEFAULTS.duration_s) },
+    warmup: { type: 'string', default: String(EXPERIMENT_DEFAULTS.warmup) },
+    interval: { type: 'string', default: String(EXPERIMENT_DEFAULTS.interval_s) },
+    runs: { type: 'string', default: '1' },
+    kernel: { type: 'string', default: DEFAULT_PRESET },
+    set: { type: 'string', multiple: true, default: [] },
+    param: { type: 'string', multiple: true, default: [] },
+    cpus: { type: 'string' },
+    mem: { type: 'string', default: String(EXPERIMENT_DEFAULTS.mem_mb) },
+    maps: { type: 'string' },
+    layout: { type: 'string' },
+    seed: { type: 'string', default: String(EXPERIMENT_DEFAULTS.seed) },
+    label: { type: 'string' },
+    results: { type: 'string' },
+    quiet: { type: 'boolean', default: false },
+    verbose: { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+    list: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+    version: { type: 'boolean', default: false },
+  });
   const v = parsed.values;
   if (v.help) return { kind: 'help' };
+  if (v.version) return { kind: 'version' };
   if (v.list) return { kind: 'list' };
+  if (v.quiet && v.verbose) throw new UsageError('--quiet and --verbose: give one');
   if (parsed.positionals.length === 0) throw new UsageError('no workload given (npm run bench -- <workload>; --list shows them)');
   if (parsed.positionals.length > 1) throw new UsageError(`one workload at a time, got ${parsed.positionals.join(' ')}`);
 
@@ -209,6 +195,7 @@ export function parse_bench_args(argv: readonly string[], env: NodeJS.ProcessEnv
       results: result_root(v.results, env),
       params: key_values('param', v.param as string[]),
       quiet: v.quiet as boolean,
+      verbose: v.verbose as boolean,
       json: v.json as boolean,
     },
   };

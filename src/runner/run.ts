@@ -34,6 +34,8 @@ export interface RunHooks {
   point_done?(): void;
   /** A point's error, as it happens (also kept in the output): the CLI puts it on stderr. */
   error?(line: string): void;
+  /** A line of detail (a sim.* counter): kept in the output, shown with --verbose. */
+  detail?(line: string): void;
 }
 
 /** The points of a sweep, in runtest.py's order. */
@@ -141,7 +143,13 @@ export async function run_sweep(spec: RunSpec, pool: TaskPool, hooks: RunHooks, 
 
   const kernel_messages = points.flatMap((p) => p.kernel_log);
   for (const m of new Set(kernel_messages)) stats[dmesg_stat(m)] = 1;
-  for (const [k, v] of Object.entries(stats)) if (!k.startsWith('sim.') || v !== 0) log(`${k}: ${v}`);
+  for (const [k, v] of Object.entries(stats)) {
+    if (!k.startsWith('sim.')) log(`${k}: ${v}`);
+    else if (v !== 0) {
+      lines.push(`${k}: ${v}`);
+      hooks.detail?.(`${k}: ${v}`);
+    }
+  }
   for (const m of kernel_messages) log(`kernel: ${m}`);
   const interrupted = signal.stopped;
   return { points, stats, output: lines.join('\n') + '\n', failed, interrupted };
