@@ -173,9 +173,10 @@ describe('statistics per row', () => {
     expect(m.rows.map((r) => r.metric)).toEqual(exact);
     expect(m.rows[0].changes[0]).toMatchObject({ test: 'exact-metric', significant: true, change: -100 });
     expect(m.footnotes.join('\n')).not.toContain('missing');
-    // From 0, lkp's change is against 1e-100: md's table prints it as lkp does (%.2g from 100000% on).
+    // From 0, lkp's change is against 1e-100 (+5e+101%): only --format lkp prints that; md says `new`.
     const from_zero = build_model([grp('/r/brk2/process-1/v6.8/c0', 0), grp('/r/brk2/process-1/v6.7/c0', 0.5)], SIGNIFICANT);
-    expect(FORMATS.md(from_zero)).toContain('\n      0.00         +5e+101%       0.50        sim.maple.store_spanning_per_op\n');
+    expect(FORMATS.md(from_zero)).toContain('\n      0.00              new       0.50        sim.maple.store_spanning_per_op\n');
+    expect(FORMATS.lkp(from_zero)).toContain('\n      0.00         +5e+101%       0.50        sim.maple.store_spanning_per_op\n');
   });
 
   it('an exact change below --min-change is certain but not shown (1% for sim metrics by default)', () => {
@@ -376,7 +377,8 @@ describe('compare CLI on result roots', () => {
     // The head's incomplete run is a failure the base did not have: in one run of six, it follows the numbers.
     expect(r.stdout.split('\n')[0]).toBe('noticed a 94.7% improvement of will-it-scale.per_process_ops; and a failure: last_state.is_incomplete_run 0:5 → 1:6');
     expect(r.stdout).toContain('    129500           +94.7%     252150        will-it-scale.per_process_ops  (p=0.008 q=0.008 n=5+5)\n');
-    expect(r.stdout).toContain('           :5           20%           1:6     last_state.is_incomplete_run\n');
+    // The true reproduction, 1 of 6 runs: 17% (lkp's own table divides by the base's 5 runs: 20%).
+    expect(r.stdout).toContain('           :5           17%           1:6     last_state.is_incomplete_run\n');
     expect(r.stdout).toContain('* 6e553c6bcb7746ab: 1 run counted only in the failure stats (failed).');
   });
 
@@ -554,5 +556,64 @@ describe('failures in the comparison', () => {
     expect(fail.stats.map((s) => `${s.fails}:${s.runs}`)).toEqual(['0:3', '1:3']);
     // (201 − 101)/101 = +99.0%; 3 runs against 2 cannot go below p = 2/C(5,2) = 0.2.
     expect(m.headlines).toEqual(['no significant change of will-it-scale.per_process_ops (+99.0%, p=0.200); and a failure: will-it-scale.fail 0:3 → 1:3']);
+  });
+});
+
+// Issue 9, item 6: statistics that can be true.
+describe('statistics that can be true', () => {
+  const key = 'will-it-scale.per_process_ops';
+
+  it('a non-numeric value is skipped: it is not a 0, and not in n', () => {
+    const base = group('/r/base', [{ [key]: 100 }, { [key]: 100 }, { [key]: 'text' as unknown as number }]);
+    const head = group('/r/head', runs_of(key, [100, 100, 100]));
+    const r = build_model([base, head], ALL).rows.find((x) => x.metric === key)!;
+    expect(r.stats[0].n).toBe(2);
+    expect(r.stats[0].mean).toBe(100);
+    expect(r.changes[0].change).toBe(0);
+  });
+
+  it('the interval of a non-negative count does not go below -100%', () => {
+    // Differences head − base run from −15 to −4 against a base mean of 10: unbounded, the interval would reach about −130%.
+    const base = group('/r/base', runs_of('sim.rcu.callbacks', [5, 10, 15, 10, 10]));
+    const head = group('/r/head', runs_of('sim.rcu.callbacks', [0, 0, 0, 0, 1]));
+    const c = build_model([base, head], ALL).rows[0].changes[0];
+    expect(c.ci![0]).toBe(-100);
+    expect(c.ci![1]).toBeGreaterThanOrEqual(-100);
+  });
+
+  it('values near the largest double: a finite change, not NaN', () => {
+    const base = group('/r/base', runs_of(key, [1.7e308, 1.6e308, 1.75e308, 1.65e308, 1.7e308]));
+    const head = group('/r/head', runs_of(key, [1.2e308, 1.1e308, 1.3e308, 1.25e308, 1.15e308]));
+    const r = build_model([base, head], ALL).rows[0];
+    // (1.2 − 1.68) / 1.68 = −28.571…%
+    expect(r.stats[0].mean).toBeCloseTo(1.68e308, -300);
+    expect(r.changes[0].change).toBeCloseTo(-28.5714, 3);
+    expect(FORMATS.text(build_model([base, head], ALL))).toMatch(/-28\.6%/);
+  });
+
+  it('from 0 and to 0: `new` and `gone` outside --format lkp; 0 → 0 is no change', () => {
+    const base = group('/r/base', [0, 0, 0, 0].map(() => ({ a: 0, b: 7, c: 0, d: 1 })));
+    const head = group('/r/head', [0, 0, 0, 0].map(() => ({ a: 5, b: 0, c: 0, d: 1 })));
+    const m = build_model([base, head], ALL);
+    const change = (k: string) => m.rows.find((r) => r.metric === k)!.changes[0];
+    expect(change('a')).toMatchObject({ change: null, appeared: 'new', ci: null });
+    expect(change('b')).toMatchObject({ change: -100, appeared: 'gone' });
+    const text = FORMATS.text(m);
+    expect(text).toMatch(/\n {6}0\.00 {14}new {7}5\.00 {8}a {2}/);
+    expect(text).toMatch(/\n {6}7\.00 {13}gone {7}0\.00 {8}b {2}/);
+    expect(FORMATS.lkp(m)).toMatch(/\n {6}0\.00 {9}\+5e\+102% {7}5\.00 {8}a\n/);
+    expect(JSON.parse(FORMATS.json(m)).rows.find((r: { metric: string }) => r.metric === 'a').changes[0]).toMatchObject({ change: null, appeared: 'new' });
+  });
+
+  it("0 → 0 under --all is +0.0%, not lkp's -100%", () => {
+    // A second head gives the metric a value, so lkp's matrix keeps it; the first head's 0 → 0 is
+    // lkp's −100% (0 − 1e-100 over 1e-100) and no change in the other formats.
+    const g = (path: string, v: number) => group(path, [0, 1, 2].map((i) => ({ 'will-it-scale.per_thread_ops': v, [key]: 100 + i })));
+    const m = build_model([g('/r/base', 0), g('/r/head', 0), g('/r/head2', 5)], ALL);
+    const row = m.rows.find((r) => r.metric === 'will-it-scale.per_thread_ops')!;
+    expect(row.changes[0]).toMatchObject({ change: 0, appeared: null });
+    expect(row.changes[0].lkp_change).toBeCloseTo(-100, 10);
+    expect(FORMATS.text(m)).toMatch(/\n {6}0\.00 {12}\+0\.0% {7}0\.00 {14}new {7}5\.00 {8}will-it-scale\.per_thread_ops/);
+    expect(FORMATS.lkp(m)).toMatch(/\n {6}0\.00 {10}-100\.0% {7}0\.00 {9}\+5e\+102% {7}5\.00 {8}will-it-scale\.per_thread_ops/);
   });
 });

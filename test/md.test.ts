@@ -74,7 +74,7 @@ function expect_postable(m: CompareModel, md: string): void {
   }
   if (m.rows.length === 0) return expect(fences).toEqual([]);
   // The first block is lkp's table, once, without its trailing spaces; the others are no wider.
-  const lkp = lkp_table(m).replace(/\n$/, '').split('\n');
+  const lkp = lkp_table(m, 'true').replace(/\n$/, '').split('\n');
   expect(fences[0]).toEqual(lkp.map((l) => l.trimEnd()));
   for (const r of m.rows) expect(fences[0].filter((l) => l.endsWith(`  ${r.metric}`)), r.metric).toHaveLength(1);
   for (const f of fences.slice(1)) expect(width(f)).toBeLessThanOrEqual(width(lkp));

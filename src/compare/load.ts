@@ -56,8 +56,8 @@ export interface LoadedGroup {
   incomplete: number;
   /** Runs skipped because a file of theirs is damaged (truncated by a full disk, not JSON): what and why. */
   damaged: string[];
-  /** Values that were not numbers, skipped. */
-  non_numeric: { count: number; example: string | null };
+  /** Values that were not numbers, skipped: how many, one of them, and per metric the columns of `all` they were in (their 0 there is no value). */
+  non_numeric: { count: number; example: string | null; at: Map<string, Set<number>> };
 }
 
 /** A run as found in a result root: its directory and manifest (null when it has none). */
@@ -202,6 +202,9 @@ function build_matrices(group: LoadedGroup, pending: RunStats, as_is = false): v
       if (typeof v !== 'number' || !Number.isFinite(v)) {
         group.non_numeric.count++;
         group.non_numeric.example ??= `${key} in ${run.source}`;
+        let cols = group.non_numeric.at.get(key);
+        if (!cols) group.non_numeric.at.set(key, (cols = new Set()));
+        cols.add(i);
         continue;
       }
       const float = floats?.has(key) ?? false;
@@ -262,7 +265,7 @@ function load_matrix(file: string, text: string, group: LoadedGroup, pending: Ru
 }
 
 function empty_group(path: string, single_run: string | null = null): LoadedGroup {
-  return { path, single_run, runs: [], all: new Map(), floats: new Map(), bigs: new Map(), lkp_complete: new Map(), lkp_complete_cols: [], complete: new Map(), complete_cols: [], zero_stats: new Set(), incomplete: 0, damaged: [], non_numeric: { count: 0, example: null } };
+  return { path, single_run, runs: [], all: new Map(), floats: new Map(), bigs: new Map(), lkp_complete: new Map(), lkp_complete_cols: [], complete: new Map(), complete_cols: [], zero_stats: new Set(), incomplete: 0, damaged: [], non_numeric: { count: 0, example: null, at: new Map() } };
 }
 
 /** A group from a path: a group directory, a run directory, or a matrix.json file. */

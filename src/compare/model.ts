@@ -50,10 +50,15 @@ export interface GroupStat {
 export type TestKind = 'exact' | 'normal' | 'equal' | 'exact-metric' | 'failure' | 'none';
 
 export interface Change {
-  /** lkp's change: % of the base mean, or a difference for absolute-change metrics; for failure stats, the reproduction change in points. */
-  change: number;
-  /** lkp's printed change for failure stats (its index quirk); equal to `change` elsewhere. */
+  /**
+   * The change: % of the base mean (lkp's formula), or a difference for absolute-change metrics;
+   * for failure stats, the reproduction change in points. Null from a base of 0 (`appeared` says new).
+   */
+  change: number | null;
+  /** lkp's printed change: its 1e-100 rule for a base of 0, its index quirk for failure stats. */
   lkp_change: number;
+  /** A metric that was 0 and is not ('new'), or was not 0 and is ('gone'); null otherwise. */
+  appeared: 'new' | 'gone' | null;
   /** % change of the mean (gates and verdicts), null when the base mean is 0. */
   relative: number | null;
   /** 95% (1 − alpha) interval of the change, in the units of `change`, for shown rows. */
@@ -111,10 +116,22 @@ export interface CompareModel {
 const NOISE_CV = 10;
 const LIST_MAX = 5;
 
-function stat_of(values: number[], failure: boolean, runs: number, kinds: RubyKinds): GroupStat {
+/** Mean and population stddev that do not overflow near the largest double (Ruby's sum does: lkp prints Infinity). */
+function scaled_mean_stddev(values: readonly number[]): [number, number | null] {
+  let scale = 0;
+  for (const v of values) scale = Math.max(scale, Math.abs(v));
+  let mean = 0;
+  for (const v of values) mean += v / scale / values.length;
+  let sq = 0;
+  for (const v of values) sq += (v / scale - mean) ** 2;
+  return [mean * scale, values.length >= 2 ? scale * Math.sqrt(sq / values.length) : null];
+}
+
+function stat_of(values: number[], failure: boolean, runs: number, kinds: RubyKinds, lkp_columns: boolean): GroupStat {
   const n = values.length;
-  const mean = n ? lkp_mean(values, kinds) : 0;
-  const stddev = n >= 2 ? lkp_stddev(values, mean) : null;
+  let mean = n ? lkp_mean(values, kinds) : 0;
+  let stddev = n >= 2 ? lkp_stddev(values, mean) : null;
+  if (!lkp_columns && n > 0 && (!Number.isFinite(mean) || (stddev !== null && !Number.isFinite(stddev)))) [mean, stddev] = scaled_mean_stddev(values);
   const lkp_sd = stddev ?? -1;
   // lkp's fails are Ruby's Array#sum of the values.
   const sum = failure ? ruby_sum(values, kinds) : 0;
@@ -152,7 +169,16 @@ function change_ci(base: number[], head: number[], absolute: boolean, base_mean:
     return ci && [100 * Math.expm1(ci[0]), 100 * Math.expm1(ci[1])];
   }
   const ci = hodges_lehmann_ci(base, head, alpha);
-  return ci && base_mean !== 0 ? [(100 * ci[0]) / Math.abs(base_mean), (100 * ci[1]) / Math.abs(base_mean)] : null;
+  if (!ci || base_mean === 0) return null;
+  const pct: [number, number] = [(100 * ci[0]) / Math.abs(base_mean), (100 * ci[1]) / Math.abs(base_mean)];
+  // A metric that cannot go below 0 cannot fall by more than 100%.
+  if (non_negative(base) && non_negative(head)) return [Math.max(pct[0], -100), Math.max(pct[1], -100)];
+  return pct;
+}
+
+function non_negative(values: readonly number[]): boolean {
+  for (const v of values) if (!(v >= 0)) return false;
+  return true;
 }
 
 function verdict_of(direction: Direction | null, relative: number | null): Change['verdict'] {
@@ -204,6 +230,13 @@ function values_of(g: Group, metric: string, failure: boolean, lkp_columns: bool
   const values = m.get(metric);
   if (!values) return [g.zero_stats.has(metric) ? new Array<number>(runs).fill(0) : [], NO_KINDS];
   const col = failure ? (i: number) => i : lkp_columns ? (i: number) => g.lkp_complete_cols[i] : (i: number) => g.complete_cols[i];
+  // A value that was not a number was skipped: it is no 0, and no value at all.
+  const skipped = g.non_numeric.at.get(metric);
+  if (skipped) {
+    const kept = values.map((_, i) => i).filter((i) => !skipped.has(col(i)));
+    const kept_values = kept.map((i) => values[i]);
+    return [kept_values, ruby_kinds(g, metric, kept_values, (i) => col(kept[i]))];
+  }
   return [values, ruby_kinds(g, metric, values, col)];
 }
 const NO_KINDS: RubyKinds = { float: () => false, big: () => undefined };
@@ -228,7 +261,7 @@ export function build_model(groups: readonly Group[], settings: CompareSettings)
       exact &&= g.exact.has(metric);
       const runs = failure ? runs_all[i] : runs_complete[i];
       const [values, kinds] = values_of(g, metric, failure, settings.lkp_columns, runs);
-      stats.push(stat_of(values, failure, runs, kinds));
+      stats.push(stat_of(values, failure, runs, kinds, settings.lkp_columns));
     }
     const row: Row = { metric, failure, exact, absolute: is_absolute_change(metric), perf: is_perf_metric(metric, workloads), direction: direction_of(metric), stats, changes: [] };
     for (let h = 1; h <= heads; h++) row.changes.push(change_of(row, h));
@@ -284,16 +317,25 @@ export function build_model(groups: readonly Group[], settings: CompareSettings)
 function change_of(r: Row, h: number): Change {
   const base = r.stats[0];
   const head = r.stats[h];
-  const relative = base.mean !== 0 ? (100 * (head.mean - base.mean)) / Math.abs(base.mean) : head.mean === base.mean ? 0 : null;
+  // Divided before scaled, so that means near the largest double give a finite change.
+  const relative = base.mean !== 0 ? 100 * ((head.mean - base.mean) / Math.abs(base.mean)) : head.mean === base.mean ? 0 : null;
   if (r.failure) {
     const repro = (s: GroupStat) => (s.runs ? s.fails / s.runs : 0);
     // lkp's calc_failure_change divides head h's fails by the runs of column h−1.
     const lkp_runs = r.stats[h - 1].runs;
     const lkp_change = 100 * ((lkp_runs ? head.fails / lkp_runs : 0) - repro(base));
-    return { change: 100 * (repro(head) - repro(base)), lkp_change, relative, ci: null, p: null, q: null, test: 'failure', significant: false, verdict: null };
+    return { change: 100 * (repro(head) - repro(base)), lkp_change, appeared: null, relative, ci: null, p: null, q: null, test: 'failure', significant: false, verdict: null };
   }
+  // lkp's change: a base of 0 counts as 1e-100 (0 → 5 is +5e+102%, 0 → 0 is -100%).
   const avg0 = base.mean === 0 ? 1e-100 : base.mean;
-  const change = r.absolute ? head.mean - base.mean : (100.0 * (head.mean - avg0)) / avg0;
+  const lkp_change = r.absolute ? head.mean - base.mean : (100.0 * (head.mean - avg0)) / avg0;
+  // scalelab's: no percentage from 0; 0 → 0 is no change, 0 → x is new, x → 0 is gone.
+  let change: number | null = r.absolute ? lkp_change : 100 * ((head.mean - avg0) / avg0);
+  let appeared: Change['appeared'] = null;
+  if (!r.absolute && base.mean === 0) {
+    change = head.mean === 0 ? 0 : null;
+    if (head.mean !== 0) appeared = 'new';
+  } else if (!r.absolute && head.mean === 0) appeared = 'gone';
   let test: TestKind = 'none';
   let p: number | null = null;
   if (base.n > 0 && head.n > 0) {
@@ -304,7 +346,7 @@ function change_of(r: Row, h: number): Change {
       p = u.p;
     }
   }
-  return { change, lkp_change: change, relative, ci: null, p, q: null, test, significant: false, verdict: verdict_of(r.direction, relative) };
+  return { change, lkp_change, appeared, relative, ci: null, p, q: null, test, significant: false, verdict: verdict_of(r.direction, relative) };
 }
 
 function complete_row(r: Row, alpha: number): void {
@@ -328,7 +370,7 @@ function headline(rows: readonly Row[], h: number, alpha: number, lkp_gate: (r: 
   // kernel that fails every time say little); in some, it follows what the numbers say.
   const failure = rows
     .filter((r) => r.failure && r.stats[0].fails === 0 && r.stats[h + 1].fails > 0)
-    .sort((a, b) => b.changes[h].change - a.changes[h].change || Number(b.metric.endsWith('.fail')) - Number(a.metric.endsWith('.fail')))[0];
+    .sort((a, b) => b.changes[h].change! - a.changes[h].change! || Number(b.metric.endsWith('.fail')) - Number(a.metric.endsWith('.fail')))[0];
   if (!failure) return perf_headline(rows, h, alpha, lkp_gate);
   const what = `${failure.metric} ${fail_runs(failure.stats[0])} → ${fail_runs(failure.stats[h + 1])}`;
   if (failure.stats[h + 1].fails >= failure.stats[h + 1].runs) return `noticed a failure: ${what}`;

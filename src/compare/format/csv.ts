@@ -15,7 +15,7 @@ export function format_csv(m: CompareModel): string {
   const columns = ['metric', 'absolute', 'exact', 'base_n', 'base_mean', 'base_stddev'];
   for (let h = 0; h < heads; h++) {
     const p = head_name(h);
-    columns.push(`${p}_n`, `${p}_mean`, `${p}_stddev`, `${p}_change`, `${p}_ci_low`, `${p}_ci_high`, `${p}_p`, `${p}_q`, `${p}_significant`);
+    columns.push(`${p}_n`, `${p}_mean`, `${p}_stddev`, `${p}_change`, `${p}_appeared`, `${p}_ci_low`, `${p}_ci_high`, `${p}_p`, `${p}_q`, `${p}_significant`);
   }
   const records = m.rows.map((r) => {
     const cells: (string | number | boolean | null)[] = [neutralise(r.metric), r.absolute, r.exact];
@@ -23,7 +23,7 @@ export function format_csv(m: CompareModel): string {
     cells.push(base.n, base.mean, base.stddev);
     rest.forEach((st, h) => {
       const c = r.changes[h];
-      cells.push(st.n, st.mean, st.stddev, c.change, c.ci?.[0] ?? null, c.ci?.[1] ?? null, c.p, c.q, c.significant);
+      cells.push(st.n, st.mean, st.stddev, c.change, c.appeared, c.ci?.[0] ?? null, c.ci?.[1] ?? null, c.p, c.q, c.significant);
     });
     return cells;
   });

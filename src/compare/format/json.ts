@@ -20,7 +20,7 @@ export function format_json(m: CompareModel): string {
       failure: r.failure,
       direction: r.direction,
       stats: r.stats.map((s) => ({ n: s.n, mean: s.mean, stddev: s.stddev, median: s.median, cv: s.cv, values: s.values, outliers: s.outliers, ...(r.failure ? { fails: s.fails, runs: s.runs } : {}) })),
-      changes: r.changes.map((c) => ({ change: c.change, relative: c.relative, p: c.p, q: c.q, ci: c.ci, test: c.test, significant: c.significant, verdict: c.verdict })),
+      changes: r.changes.map((c) => ({ change: c.change, appeared: c.appeared, relative: c.relative, p: c.p, q: c.q, ci: c.ci, test: c.test, significant: c.significant, verdict: c.verdict })),
     })),
     footnotes: m.footnotes,
   };

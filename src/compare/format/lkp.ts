@@ -1,5 +1,7 @@
 // lkp ncompare's table (lib/compare.rb show_group_header, show_failure_change, show_perf_change),
 // character for character: the header block, the fail:runs block, the %stddev/%change block.
+// `--format lkp` prints lkp's changes; the other formats lay out the same table with true ones
+// (no 1e-100 base, no %reproduction index quirk).
 
 import { sprintf } from '../../lib/printf.ts';
 import type { CompareModel, GroupStat, Row } from '../model.ts';
@@ -36,11 +38,11 @@ function lkp_perf_header(heads: number): string {
   return `         %stddev${'     %change         %stddev'.repeat(heads)}\n             \\  ${'        |                \\  '.repeat(heads)}\n`;
 }
 
-/** A failure row's cells, without the key. */
-function lkp_failure_cells(r: Row): string {
+/** A failure row's cells, without the key: lkp's %reproduction (its quirk kept) or the true one. */
+function lkp_failure_cells(r: Row, lkp: boolean): string {
   let s = '';
   r.stats.forEach((st, i) => {
-    if (i > 0) s += sprintf(`%${REL_WIDTH}.0f%% `, r.changes[i - 1].lkp_change);
+    if (i > 0) s += sprintf(`%${REL_WIDTH}.0f%% `, lkp ? r.changes[i - 1].lkp_change : r.changes[i - 1].change!);
     s += st.fails === 0 ? sprintf(`%${ABS_WIDTH + 1}s`, ' ') : sprintf(`%${ABS_WIDTH + 1}d`, st.fails_exact ?? st.fails);
     s += sprintf(`:%-${ERR_WIDTH - 2}d`, st.runs);
   });
@@ -57,14 +59,18 @@ function lkp_stddev_percent(st: GroupStat): number | null {
   return st.lkp_err > 2 ? Math.trunc(st.lkp_err) : null;
 }
 
-/** A perf row's cells, without the key. */
-function lkp_perf_cells(r: Row): string {
+/** A perf row's cells, without the key: lkp's change, or (outside lkp's format) `new`/`gone` where the base or head is 0. */
+function lkp_perf_cells(r: Row, lkp: boolean): string {
   let s = '';
   r.stats.forEach((st, i) => {
     if (i > 0) {
-      const p = r.changes[i - 1].lkp_change;
-      const fmt = Math.abs(p) < 100_000 ? '.1f' : '.2g';
-      s += r.absolute ? sprintf(`%+${REL_WIDTH}${fmt}  `, p) : sprintf(`%+${REL_WIDTH}${fmt}%% `, p);
+      const c = r.changes[i - 1];
+      const p = lkp ? c.lkp_change : c.change!;
+      if (!lkp && c.appeared) s += sprintf(`%${REL_WIDTH + 1}s `, c.appeared);
+      else {
+        const fmt = Math.abs(p) < 100_000 ? '.1f' : '.2g';
+        s += r.absolute ? sprintf(`%+${REL_WIDTH}${fmt}  `, p) : sprintf(`%+${REL_WIDTH}${fmt}%% `, p);
+      }
     }
     const avg = st.mean;
     s += sprintf(`%${ABS_WIDTH}${lkp_value_format(avg)}`, avg);
@@ -74,23 +80,27 @@ function lkp_perf_cells(r: Row): string {
   return s;
 }
 
+/** Which changes the table prints: lkp's own (its format), or the true ones (the other formats). */
+export type TableChanges = 'lkp' | 'true';
+
 /** The two blocks, each row through `line` (cells, row) so other formats can annotate it. */
-export function lkp_blocks(m: CompareModel, line: (cells: string, r: Row) => string): string {
+export function lkp_blocks(m: CompareModel, changes: TableChanges, line: (cells: string, r: Row) => string): string {
   const heads = m.groups.length - 1;
   const failure = m.rows.filter((r) => r.failure);
   const perf = m.rows.filter((r) => !r.failure);
   let s = '';
-  if (failure.length) s += lkp_failure_header(heads) + failure.map((r) => line(lkp_failure_cells(r), r)).join('');
-  if (perf.length) s += lkp_perf_header(heads) + perf.map((r) => line(lkp_perf_cells(r), r)).join('');
+  const lkp = changes === 'lkp';
+  if (failure.length) s += lkp_failure_header(heads) + failure.map((r) => line(lkp_failure_cells(r, lkp), r)).join('');
+  if (perf.length) s += lkp_perf_header(heads) + perf.map((r) => line(lkp_perf_cells(r, lkp), r)).join('');
   return s;
 }
 
 /** The header and both blocks, each row its cells and key. */
-export function lkp_table(m: CompareModel): string {
-  return lkp_header(m) + lkp_blocks(m, (cells, r) => `${cells}  ${r.metric}\n`);
+export function lkp_table(m: CompareModel, changes: TableChanges): string {
+  return lkp_header(m) + lkp_blocks(m, changes, (cells, r) => `${cells}  ${r.metric}\n`);
 }
 
 /** `--format lkp`: ncompare's output for the shown rows, nothing added (nothing at all when no row is shown). */
 export function format_lkp(m: CompareModel): string {
-  return m.rows.length === 0 ? '' : lkp_table(m) + '\n';
+  return m.rows.length === 0 ? '' : lkp_table(m, 'lkp') + '\n';
 }

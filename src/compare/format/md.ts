@@ -74,7 +74,7 @@ function significance(m: CompareModel, h: number): string {
 export function format_md(m: CompareModel): string {
   let s = m.headlines.map((h) => paragraph(h) + '\n').join('') + paragraph(sentence(m));
   if (m.rows.length) {
-    s += '\n' + fenced(lkp_table(m));
+    s += '\n' + fenced(lkp_table(m, 'true'));
     for (let h = 0; h < m.groups.length - 1; h++) s += significance(m, h);
   }
   return s + (m.footnotes.length ? '\n' : '') + m.footnotes.map((f) => paragraph(f, '- ', '  ')).join('');

@@ -9,7 +9,7 @@ export function format_text(m: CompareModel): string {
   let s = m.headlines.join('\n') + '\n\n';
   if (m.rows.length) {
     s += lkp_header(m);
-    s += lkp_blocks(m, (cells, r) => {
+    s += lkp_blocks(m, 'true', (cells, r) => {
       const note = row_note(r);
       return `${cells}  ${r.metric}${note ? `  ${note}` : ''}\n`;
     });
