@@ -1,16 +1,17 @@
 // Jiffies, the scheduler tick and timers (kernel/time/timer.c, kernel/time/tick-sched.c).
 //
-// The tick is not an interrupt: every TICK_POLL safe points a CPU reads the clock, and when a
-// jiffy has passed since its last tick it runs update_process_times: its due timers and RCU's
-// per-tick work. Timers live on the CPU that armed them, in a list sorted by expiry (a wheel is
-// not worth it at the scale of a simulated run).
+// The tick follows the machine clock at HZ: a running CPU looks at the clock at safe points often
+// enough to see each jiffy begin (the calibrated budget in machine/cpu.ts), and accounts every
+// jiffy that began since its last tick, however few safe points it passed meanwhile. An idle CPU
+// has no tick (NOHZ idle) and accounts none for its idle time. Timers live on the CPU that armed
+// them, in a list sorted by expiry (a wheel is not worth it at the scale of a simulated run).
 
 import { mem32, memf64 } from '../../../machine/memory.ts';
-import { set_tick_handler, smp_processor_id, this_cpu_base } from '../../../machine/cpu.ts';
+import { register_idle_hooks, set_tick_handler, smp_processor_id, this_cpu_base } from '../../../machine/cpu.ts';
 import { ktime_get_ns } from '../../../machine/clock.ts';
 import { nr_cpu_ids, per_cpu_ptr } from '../../../machine/percpu.ts';
 import { call_kfunction, define_counter, define_per_cpu, type KFunction } from '../../../machine/symbols.ts';
-import { this_cpu_inc } from '../../../machine/counters.ts';
+import { this_cpu_add, this_cpu_inc } from '../../../machine/counters.ts';
 import { spin_lock, spin_lock_init, spin_unlock } from '../../locking/spinlock.ts';
 import { kconfig, knob_index } from '../../config.ts';
 import { rcu_sched_clock_irq } from '../rcu.ts';
@@ -38,9 +39,13 @@ export function HZ(): number {
   return kconfig(K_HZ);
 }
 
+function ns_to_jiffies(ns: number): number {
+  return Math.floor((ns * HZ()) / 1e9);
+}
+
 // include/linux/jiffies.h jiffies
 export function jiffies(): number {
-  return Math.floor((ktime_get_ns() * HZ()) / 1e9);
+  return ns_to_jiffies(ktime_get_ns());
 }
 
 function base_of(cpu: number): number {
@@ -144,15 +149,37 @@ function run_timers(now: number): void {
   }
 }
 
-// kernel/time/timer.c update_process_times: the per-CPU tick, when a jiffy has passed
-function tick_sched_timer(): void {
-  const now = jiffies();
-  const last = ((this_cpu_base + timer_bases.off) >> 3) + TB_LAST_TICK / 2;
-  if (now <= memf64[last]) return;
+function last_tick(): number {
+  return ((this_cpu_base + timer_bases.off) >> 3) + TB_LAST_TICK / 2;
+}
+
+// kernel/time/tick-sched.c tick_sched_timer → update_process_times: the per-CPU tick. When it
+// comes late (the CPU passed no safe point for a while), it is one late tick that catches up, as
+// Linux's is when its hrtimer fires after interrupts were off for several periods:
+// tick_do_update_jiffies64 counts every period that fell due (so do sim.timer.ticks) and
+// hrtimer_forward skips them, update_process_times runs once, __run_timers runs every timer whose
+// expiry has passed, and rcu_sched_clock_irq runs once: it reports a quiescent state and starts a
+// grace period if one is needed, which replaying it would not do more of.
+function tick_sched_timer(now_ns: number): void {
+  const now = ns_to_jiffies(now_ns);
+  const last = last_tick();
+  const ticks = now - memf64[last];
+  if (ticks <= 0) return;
   memf64[last] = now;
-  this_cpu_inc(nr_ticks);
+  this_cpu_add(nr_ticks, ticks);
   run_timers(now);
   rcu_sched_clock_irq();
 }
 
-set_tick_handler(tick_sched_timer);
+// kernel/time/tick-sched.c tick_nohz_idle_exit: the tick was stopped while the CPU was idle; it
+// restarts from now, the idle jiffies not accounted as this CPU's ticks. In Linux a timer due
+// while the CPU idles wakes it at its expiry; an idle simulated CPU has no thread to wake, so the
+// timers that fell due run here, when it leaves idle.
+function tick_nohz_idle_exit(): void {
+  const now = jiffies();
+  memf64[last_tick()] = now;
+  if (mem32[((this_cpu_base + timer_bases.off) >> 2) + TB_HEAD] !== 0) run_timers(now);
+}
+
+set_tick_handler(tick_sched_timer, () => 1e9 / HZ());
+register_idle_hooks(() => {}, tick_nohz_idle_exit);
