@@ -342,7 +342,7 @@ describe('bench: group identity', () => {
       [['--duration', '0.5', '--interval', '1'], /^bench: --duration 0\.5 is shorter than one --interval \(1 s\): nothing would be measured\n$/],
       [['--duration', '2.5', '--interval', '1'], /^bench: --duration 2\.5 is not a whole number of --interval 1 s samples \(3 s would be measured\)\n$/],
     ] as const) {
-      const r = bench(['getppid1', ...args]);
+      const r = bench(['getppid1', ...args, '--results', results_dir()]);
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(message);
     }
