@@ -267,6 +267,10 @@ describe('bench: interruptions', () => {
     const child = start(root, 5);
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     await until(() => runs_under(root).some((r) => r.endsWith('/1')));
+    // Twice at once, as a group kill arrives with npm's and tsx's relayed copy: the second is that copy, not a second request.
+    // (a standard signal does not queue: the copy is one that comes a moment later).
+    child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 200));
     child.kill('SIGTERM');
     expect(await exited).toBe(143);
     const runs = check_runs(root);
@@ -275,6 +279,20 @@ describe('bench: interruptions', () => {
     expect(existsSync(join(runs[1], 'incomplete'))).toBe(true);
     expect(existsSync(join(runs[1], 'output.txt'))).toBe(true);
     expect(JSON.parse(readFileSync(join(runs[1], 'manifest.json'), 'utf8')).status).toBe('interrupted');
+  });
+
+  it('SIGTERM to the whole process group through npx and tsx (as timeout sends it): the relayed copy does not lose the run', async () => {
+    const root = results_dir();
+    const child = spawn('npx', ['tsx', join(ROOT, 'scripts/bench.ts'), 'getppid1', ...QUICK, '--runs', '5', '--results', root], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const exited = new Promise((r) => child.on('exit', r));
+    await until(() => runs_under(root).some((r) => r.endsWith('/1')));
+    process.kill(-child.pid!, 'SIGTERM');
+    await exited;
+    await until(() => existsSync(join(runs_under(root)[1], 'manifest.json')), 20_000);
+    const runs = check_runs(root);
+    expect(runs).toHaveLength(2);
+    expect(JSON.parse(readFileSync(join(runs[1], 'manifest.json'), 'utf8')).status).toBe('interrupted');
+    expect(existsSync(join(runs[1], 'output.txt'))).toBe(true);
   });
 
   it('Ctrl-C stops the workers, keeps finished runs and exits 130', async () => {
@@ -324,6 +342,11 @@ describe('bench: group identity', () => {
     expect(new Set([a, b, c, group_of(d)])).toEqual(new Set([a]));
     expect(a).toMatch(/\/process-1,2-cpus=2-duration=0\.1-interval=0\.1-warmup=0\/v6\.8\//);
     expect(readdirSync(a).filter((f) => /^\d+$/.test(f))).toHaveLength(4);
+    // Overrides that make v6.7's kernel exactly (the same config hash) are v6.7's group.
+    const v67 = group_of(bench([...FAST, '--tasks', '1,2', '--duration', '0.1', '--kernel', 'v6.7', '--results', root]));
+    const reverted = bench([...FAST, '--tasks', '1,2', '--duration', '0.1', '--set', 'fork.dup_mmap=bulk_store', '--results', root]);
+    expect(reverted.stderr.split('\n')[0]).toBe("bench: note: v6.8+fork.dup_mmap=bulk_store is v6.7's kernel exactly: its runs go to v6.7's group");
+    expect(group_of(reverted)).toBe(v67);
   });
 
   it('a run is not appended to a group that holds another experiment: one line, exit 2', () => {

@@ -412,7 +412,7 @@ describe('compare CLI on result roots', () => {
     ['a directory without runs', [dir, 'after'], /^compare: .*: no runs \(no numbered run directories with stats\.json, no matrix\.json\)$/],
     ['an unknown format', ['v6.7', 'after', '--format', 'xml'], /^compare: unknown format 'xml' \(formats: text, lkp, md, csv, json\)$/],
     ['a selector that matches nothing', ['v9.9', 'after'], /^compare: 'v9\.9' matches no runs in /],
-    ['a selector that matches several groups none of which pairs up', ['v6.8', 'v6.7'], /^compare: no groups of 'v6\.8' and 'v6\.7' differ only in kernel \(the most alike also differ in layout, label\): 'v6\.8' matches 2 groups: brk2\/process-1\/v6\.8\/aaaa11112222, brk2\/process-1\/v6\.8\/bbbb33334444$/],
+    ['a selector that matches several groups none of which pairs up', ['v6.8', 'v6.7'], /^compare: no groups of 'v6\.8' and 'v6\.7' differ only in kernel \(the most alike also differ in layout\): 'v6\.8' matches 2 groups: brk2\/process-1\/v6\.8\/aaaa11112222, brk2\/process-1\/v6\.8\/bbbb33334444$/],
     ['an unknown axis', ['colour=red', 'v6.7'], /^compare: unknown axis 'colour' in 'colour=red'/],
     ['one selector only', ['v6.7'], /^compare: need a base and at least one head/],
     ['a bad --alpha', ['v6.7', 'after', '--alpha', '0'], /^compare: --alpha: '0' is not a probability between 0 and 1$/],
@@ -509,6 +509,7 @@ describe('selectors pair groups up', () => {
     v68p: put('v6.8', 'v6.8', 'process', null),
     v68t: put('v6.8', 'v6.8', 'thread', null),
     hz: put('v6.8+kernel.hz=250', 'v6.8', 'process', 'a/b=c,d', { 'kernel.hz': 250 }),
+    two: put('v6.8+kernel.hz=250,fork.dup_mmap=bulk_store', 'v6.8', 'thread', null, { 'kernel.hz': 250, 'fork.dup_mmap': 'bulk_store' }),
   };
   const sel = (...texts: string[]) => new Selector(results).resolve_all(texts).map((x) => x.path);
 
@@ -523,6 +524,24 @@ describe('selectors pair groups up', () => {
     expect(sel('v6.7,mode=thread', 'v6.8')).toEqual([g.v67t, g.v68t]);
     expect(sel('v6.7', 'v6.8,mode=thread')).toEqual([g.v67t, g.v68t]);
     expect(() => sel('v6.7', 'v6.8')).toThrow(/^'v6\.7' and 'v6\.8' pair up 2 ways that differ only in kernel \(brk2\/process-1,2-cpus=2\/v6\.7\/aaaa11112222 vs brk2\/process-1,2-cpus=2\/v6\.8\/aaaa11112222; brk2\/thread-1,2-cpus=2\/v6\.7\/aaaa11112222 vs brk2\/thread-1,2-cpus=2\/v6\.8\/aaaa11112222\); add a filter to choose, e.g\. v6\.7,mode=process$/);
+  });
+
+  it('pairing works along any axis, a label is a name and no part of the experiment, and a path takes part', () => {
+    expect(sel('mode=thread,kernel=v6.7', 'mode=process')).toEqual([g.v67t, g.v67p]);
+    expect(() => sel('mode=thread', 'mode=process')).toThrow(/pair up 2 ways that differ only in mode .*e\.g\. mode=thread,kernel=v6\.7$/);
+    // The selectors name no axis in common (kernel, label): either may differ, nothing else.
+    expect(sel('v6.8', 'label=a/b=c,d')).toEqual([g.v68p, g.hz]);
+    expect(sel(g.v67t, 'v6.8')).toEqual([g.v67t, g.v68t]);
+  });
+
+  it('a kernel id with several overrides is one selector, bare or after kernel=', () => {
+    expect(sel('v6.8+kernel.hz=250,fork.dup_mmap=bulk_store')).toEqual([g.two]);
+    expect(sel('kernel=v6.8+kernel.hz=250,fork.dup_mmap=bulk_store')).toEqual([g.two]);
+  });
+
+  it('a result root that is a file: one line', () => {
+    const file = join(results, 'brk2', 'process-1,2-cpus=2', 'v6.7', 'aaaa11112222', '0', 'stats.json');
+    expect(() => new Selector(file).resolve('v6.7')).toThrow(/^result root .* is not a directory$/);
   });
 
   it('values may hold / = and commas', () => {

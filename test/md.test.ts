@@ -105,7 +105,7 @@ describe('md: a real comparison (brk2 on v6.7 against v6.8, 5 runs each, scalela
   it('reads as the mail a kernel engineer would write', () => {
     const md = FORMATS.md(build_model(groups, SIGNIFICANT));
     // 311737 against 108709 operations per process: +186.8%, higher is better.
-    expect(md).toMatch(/^noticed a 186\.8% improvement of will-it-scale\.per_process_ops\n\nCompared will-it-scale style workload brk2 \(both mode, tasks 1,2, 2\nsimulated CPUs\): v6\.8 \(5 runs; kernel v6\.8, scalelab 5b8e21fcb5cc\) against\n/);
+    expect(md).toMatch(/^noticed a 186\.8% improvement of will-it-scale\.per_process_ops\n\nCompared will-it-scale style workload brk2 \(both mode, tasks 1,2 on 2\nsimulated CPUs\): v6\.8 \(5 runs; kernel v6\.8, scalelab 5b8e21fcb5cc\) against\n/);
     expect(md).toContain('\nkernel:\n  v6.7\n  v6.8\n');
     expect(md).toContain('\n    108709 ±  5%    +186.8%     311737 ± 20%  will-it-scale.per_process_ops\n');
     // Per row: exact metrics need no test; 5+5 runs apart give the U test's smallest p, 2/252.

@@ -124,7 +124,7 @@ describe.skipIf(!mounted)('bench on a full tmpfs', () => {
     writeFileSync(join(mnt, 'fill'), Buffer.alloc(Math.max(0, avail - kib) * 1024));
   }
 
-  for (const kib of [8, 12, 24]) {
+  for (const kib of [8, 12, 16, 20, 24]) {
     it(`${kib} KiB free: exit 0 or one line and exit 2; never a truncated file, never a complete-looking partial run`, () => {
       leave_free(kib);
       const results = join(mnt, 'res');
@@ -135,7 +135,8 @@ describe.skipIf(!mounted)('bench on a full tmpfs', () => {
         if (r.status !== 0) {
           expect(r.status).toBe(2);
           expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
-          expect(r.stderr).toMatch(/^bench: cannot write .*: ENOSPC \(no space left on device\); .* is left marked incomplete\n$/);
+          // Either a run file did not fit (the run stays incomplete) or only the group's matrix.json did (the run is stored).
+          expect(r.stderr).toMatch(/^bench: cannot write .*: ENOSPC \(no space left on device\); (.* is left marked incomplete|.* is stored, but matrix\.json does not list it yet \(the next bench into the group rebuilds it\))\n$/);
         }
       }
       expect(codes).toContain(2);

@@ -61,6 +61,7 @@ export function parse_compare_args(argv: readonly string[], env: NodeJS.ProcessE
   if (v.version) return { kind: 'version' };
   const format = v.format ?? 'text';
   if (!(format in FORMATS)) throw new UsageError(`unknown format '${format}' (formats: ${Object.keys(FORMATS).join(', ')})`);
+  if (v.output !== undefined && v.output.trim() === '') throw new UsageError('--output: empty path');
   if (parsed.positionals.length < 2) throw new UsageError('need a base and at least one head to compare (see --help)');
   if (v.all && v['lkp-gates']) throw new UsageError('--all and --lkp-gates choose rows in different ways; give one');
   const alpha = number_flag('alpha', v.alpha, (x) => x > 0 && x < 1, 'a probability between 0 and 1') ?? 0.05;

@@ -6,7 +6,7 @@
 // come down to one group directory; when some match several, the groups that differ only in the
 // axes the selectors name are taken, if they pair up one way only; otherwise the error lists them.
 
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { UsageError } from '../lib/cli.ts';
 import { group_identity, type Manifest } from '../results/manifest.ts';
@@ -151,14 +151,19 @@ interface Candidates {
   text: string;
   groups: Map<string, RunRef[]>;
   axes: Set<string>;
+  /** A path selector's group: one choice, and no axis of its own to compare. */
+  fixed?: Group;
 }
 
-/** What a group is, axis by axis, from its first manifest (or its path), plus its kernel id and label. */
+/**
+ * What a group is, axis by axis: its first manifest's experiment (a label is a name, not part of
+ * it) with its kernel id, or for runs without manifests their path.
+ */
 function group_experiment(root: string, runs: readonly RunRef[]): Record<string, string> {
   const m = runs.find((r) => r.manifest)?.manifest;
+  if (m) return { ...group_identity(m), kernel: `${m.kernel.id} ${m.kernel.hash}` };
   const [workload, path_params, kernel_id, commit] = path_parts(root, runs[0].dir);
-  if (!m) return { workload, path_params, kernel: kernel_id, commit };
-  return { ...group_identity(m), kernel: `${m.kernel.id} ${m.kernel.hash}`, label: m.label ?? '', path_params };
+  return { workload, path_params, kernel: kernel_id, commit };
 }
 
 const MAX_TUPLES = 100_000;
@@ -176,11 +181,9 @@ export class Selector {
 
   /** Every selector's group; several selectors are resolved together, so that they can pair up. */
   resolve_all(texts: readonly string[]): Group[] {
-    const found = texts.map((t) => (existsSync(t) ? describe_group(load_path(t), t) : this.candidates(t)));
-    const open = found.filter((f): f is Candidates => !('runs' in f));
-    const chosen = open.some((c) => c.groups.size > 1) ? this.pair_up(open) : open.map((c) => [...c.groups.keys()][0]);
-    let next = 0;
-    return found.map((f) => ('runs' in f ? f : this.load(f, chosen[next++])));
+    const found = texts.map((t) => (existsSync(t) ? fixed_candidates(describe_group(load_path(t), t), t) : this.candidates(t)));
+    const chosen = found.some((c) => c.groups.size > 1) ? this.pair_up(found) : found.map((c) => [...c.groups.keys()][0]);
+    return found.map((c, i) => c.fixed ?? this.load(c, chosen[i]));
   }
 
   resolve(text: string): Group {
@@ -198,9 +201,10 @@ export class Selector {
       if (text.includes('/') || text.startsWith('.')) throw new UsageError(`no such file or directory: ${text}`);
       throw new UsageError(`'${text}' is not a path, and there is no result root at ${this.root}`);
     }
+    if (!statSync(this.root).isDirectory()) throw new UsageError(`result root ${this.root} is not a directory`);
     const refs = this.runs();
     const keys = known_keys(refs);
-    const terms = parse_terms(text, keys);
+    const terms = whole_name(text, refs) ?? parse_terms(text, keys);
     for (const t of terms) if (t.key === null && (t.value.includes('/') || t.value.startsWith('.'))) throw new UsageError(`no such file or directory: ${t.value}`);
     const groups = new Map<string, RunRef[]>();
     const axes = new Set<string>();
@@ -227,18 +231,20 @@ export class Selector {
    * groups must be alike in mode, tasks, duration, …). None or several such: say which.
    */
   private pair_up(sel: readonly Candidates[]): string[] {
-    // The compared axes are those every selector names (`v6.7,mode=process v6.8` compares kernels; mode must match).
-    const named = new Set([...sel[0].axes].filter((a) => sel.every((c) => c.axes.has(a))));
+    // The compared axes are those every selector names (`v6.7,mode=process v6.8` compares kernels;
+    // mode must match), or, when they share none (`v6.7 label=fix`), any one names.
+    const open = sel.filter((c) => !c.fixed);
+    const shared = [...open[0].axes].filter((a) => open.every((c) => c.axes.has(a)));
+    const named = new Set(shared.length ? shared : open.flatMap((c) => [...c.axes]));
     const options = sel.map((c) => [...c.groups.keys()]);
     const count = options.reduce((n, o) => n * o.length, 1);
     const name = (g: string) => relative(this.root, g);
     const listing = () => sel.filter((c) => c.groups.size > 1).map((c) => `'${c.text}' matches ${c.groups.size} groups: ${[...c.groups.keys()].map(name).join(', ')}`).join('; ');
-    if (sel.length === 1) throw new UsageError(`'${sel[0].text}' is ambiguous: it matches ${sel[0].groups.size} groups: ${[...sel[0].groups.keys()].map(name).join(', ')}`);
+    if (open.length === 1 && sel.length === 1) throw new UsageError(`'${sel[0].text}' is ambiguous: it matches ${sel[0].groups.size} groups: ${[...sel[0].groups.keys()].map(name).join(', ')}`);
     if (count > MAX_TUPLES) throw new UsageError(`the selectors are ambiguous: ${listing()}`);
     const rest = (dir: string, c: Candidates) => {
       const e = group_experiment(this.root, c.groups.get(dir)!);
       for (const a of named) delete e[a];
-      if (named.has('kernel') || named.has('params')) delete e.path_params;
       return JSON.stringify(Object.entries(e).sort(([a], [b]) => (a < b ? -1 : 1)));
     };
     const rests = sel.map((c, i) => new Map(options[i].map((d) => [d, rest(d, c)])));
@@ -260,7 +266,7 @@ export class Selector {
     if (fits.length === 1) return fits[0];
     if (fits.length === 0) throw new UsageError(`no groups of ${sel.map((c) => `'${c.text}'`).join(' and ')} differ only in ${axes}${closest(sel, named, this.root)}: ${listing()}`);
     const shown = fits.slice(0, 4).map((f) => f.map(name).join(' vs ')).join('; ');
-    throw new UsageError(`${sel.map((c) => `'${c.text}'`).join(' and ')} pair up ${fits.length} ways that differ only in ${axes} (${shown}${fits.length > 4 ? '; …' : ''}); add a filter to choose, e.g. ${sel[0].text},${distinguishing(this.root, fits, sel)}`);
+    throw new UsageError(`${sel.map((c) => `'${c.text}'`).join(' and ')} pair up ${fits.length} ways that differ only in ${axes} (${shown}${fits.length > 4 ? '; …' : ''}); add a filter to choose, e.g. ${distinguishing(this.root, fits, sel)}`);
   }
 }
 
@@ -280,14 +286,37 @@ function closest(sel: readonly Candidates[], named: ReadonlySet<string>, root: s
   return best?.length ? ` (the most alike also differ in ${best.join(', ')})` : '';
 }
 
-/** A filter that tells the pairings apart, for the error's example (mode=process). */
+/** A selector with a filter that tells the pairings apart, for the error's example (`v6.7,mode=process`). */
 function distinguishing(root: string, fits: readonly string[][], sel: readonly Candidates[]): string {
-  const first = fits.map((f) => sel[0].groups.get(f[0])!);
-  for (const key of ['mode', 'tasks', 'cpus', 'duration', 'label', 'seed', 'mem_mb', 'interval', 'warmup', 'layout', 'commit']) {
-    const values = first.map((runs) => (key === 'commit' ? commit_of(root, runs[0])[0] : axis_values(root, runs[0], key)[0] ?? ''));
-    if (new Set(values).size === values.length) return `${key}=${values[0]}`;
+  for (const [i, c] of sel.entries()) {
+    if (c.fixed) continue;
+    const picked = fits.map((f) => c.groups.get(f[i])!);
+    for (const key of ['mode', 'tasks', 'cpus', 'duration', 'seed', 'mem_mb', 'interval', 'warmup', 'layout', 'kernel', 'commit']) {
+      const values = picked.map((runs) => (key === 'commit' ? commit_of(root, runs[0])[0] : (axis_values(root, runs[0], key)[0] ?? '')));
+      if (new Set(values).size === values.length) return `${c.text},${key}=${values[0]}`;
+    }
   }
-  return `path_params=${path_parts(root, first[0][0].dir)[1]}`;
+  return `${sel[0].text},path_params=${path_parts(root, fits[0][0])[1]}`;
+}
+
+/** A path selector as a choice of one, for pairing: its runs as the result root lists runs. */
+function fixed_candidates(g: Group, text: string): Candidates {
+  const runs = g.runs.map((r) => ({ dir: join(g.path, r.name), manifest: r.manifest }));
+  return { text, groups: new Map([[g.path, runs.length ? runs : [{ dir: g.path, manifest: null }]]]), axes: new Set(), fixed: g };
+}
+
+/** A selector that is, as a whole, a run's kernel id or label (`v6.8+a=1,b=2`, `label=x,mode=y`): one term, not split at its commas. */
+function whole_name(text: string, refs: readonly RunRef[]): Term[] | null {
+  const eq = text.indexOf('=');
+  const key = eq > 0 ? text.slice(0, eq) : '';
+  for (const r of refs) {
+    const m = r.manifest;
+    if (!m) continue;
+    if (m.kernel.id === text || m.label === text) return [{ key: null, value: text }];
+    if ((key === 'kernel' || key === 'kernel_id') && m.kernel.id === text.slice(eq + 1)) return [{ key, value: text.slice(eq + 1) }];
+    if (key === 'label' && m.label === text.slice(eq + 1)) return [{ key, value: text.slice(eq + 1) }];
+  }
+  return null;
 }
 
 /** An axis's value over the manifests: one value, or the distinct ones joined by commas. */

@@ -113,6 +113,8 @@ export interface ResolvedConfig {
   overrides: Record<string, KnobValue>;
   /** `--set` items that gave the preset's own value, as `key=value`: no-ops, left out of `overrides` and `id`. */
   noop_sets: string[];
+  /** When the overrides made another preset's kernel exactly (so `preset` is that one): the kernel as asked for. */
+  same_as: string | null;
   /** Every knob's value. */
   knobs: Record<string, KnobValue>;
   /** sha256 over the knobs, 12 hex digits. */
@@ -139,12 +141,16 @@ export function resolve_config(preset_name: string = DEFAULT_PRESET, sets: reado
   }
   // An override equal to the preset's value is the same kernel: the same id, the same group.
   const noop_sets = Object.entries(overrides).filter(([k, v]) => knobs[k] === v).map(([k, v]) => `${k}=${v}`);
-  const sorted = Object.fromEntries(Object.entries(overrides).filter(([k, v]) => knobs[k] !== v).sort(([a], [b]) => a.localeCompare(b)));
+  let sorted = Object.fromEntries(Object.entries(overrides).filter(([k, v]) => knobs[k] !== v).sort(([a], [b]) => a.localeCompare(b)));
   Object.assign(knobs, sorted);
+  // Overrides that make another preset's kernel exactly are that preset: one kernel, one group.
+  const same = Object.keys(sorted).length ? PRESETS.find((p) => KNOBS.every((k) => (p.knobs[k.key] ?? k.default) === knobs[k.key])) : undefined;
+  const named = same ?? preset;
+  if (same) sorted = {};
   const hash = createHash('sha256').update(JSON.stringify(Object.entries(knobs).sort())).digest('hex').slice(0, 12);
   const suffix = Object.entries(sorted).map(([k, v]) => `${k}=${v}`).join(',');
-  const id = suffix === '' ? preset.name : suffix.length <= 80 ? `${preset.name}+${suffix}` : `${preset.name}+${hash}`;
-  return { preset: preset.name, overrides: sorted, noop_sets, knobs, hash, id };
+  const id = suffix === '' ? named.name : suffix.length <= 80 ? `${named.name}+${suffix}` : `${named.name}+${hash}`;
+  return { preset: named.name, overrides: sorted, noop_sets, same_as: same ? `${preset.name}+${Object.entries(overrides).map(([k, v]) => `${k}=${v}`).join(',')}` : null, knobs, hash, id };
 }
 
 // The resolved knobs in the arena, one word each in registry order.

@@ -51,8 +51,9 @@ export function write_file_atomic(path: string, data: string, write: WriteFn = w
     fd = openSync(tmp, 'w');
     write_all(fd, Buffer.from(data, 'utf8'), write);
     fsyncSync(fd);
-    closeSync(fd);
+    const closing = fd;
     fd = -1;
+    closeSync(closing);
     renameSync(tmp, path);
   } catch (e) {
     if (fd !== -1) closeSync(fd);

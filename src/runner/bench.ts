@@ -165,6 +165,7 @@ export async function bench(o: BenchOptions, io: BenchIO, signal: StopSignal): P
     if (e instanceof ResultsError) throw new UsageError(e.message);
     throw e;
   }
+  if (human && o.config.same_as) io.err(`bench: note: ${o.config.same_as} is ${o.config.preset}'s kernel exactly: its runs go to ${o.config.preset}'s group\n`);
   if (human) for (const s of o.config.noop_sets) io.err(`bench: note: --set ${s} is ${o.config.preset}'s own value: the same kernel, the same group\n`);
 
   const build = await worker_build([entry.file]);
@@ -244,7 +245,13 @@ export async function bench(o: BenchOptions, io: BenchIO, signal: StopSignal): P
         break;
       }
       store(() => finish_run(dir, { output: result.output, manifest, stats: written.stats }), dir);
-      store(() => update_matrix(group, { dir, stats: written.stats }), dir);
+      try {
+        update_matrix(group, { dir, stats: written.stats });
+      } catch (e) {
+        // The run itself is stored and complete; only the group's index is behind (the next bench or compare reads the runs).
+        if (e instanceof StoreError) throw new UsageError(`${e.message}; ${dir} is stored, but matrix.json does not list it yet (the next bench into the group rebuilds it)`);
+        throw e;
+      }
       last_stats = result.stats;
       failed ||= result.failed;
       log(`# stored ${dir}`);

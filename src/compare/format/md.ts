@@ -4,6 +4,7 @@
 // wrapped, and uses no markdown, so it renders as it reads.
 
 import type { Change, CompareModel, GroupSummary, Row } from '../model.ts';
+import type { Manifest } from '../../results/manifest.ts';
 import { wrap } from '../../lib/wrap.ts';
 import { lkp_table } from './lkp.ts';
 import { interval_text, probability } from './notes.ts';
@@ -24,20 +25,22 @@ function fenced(text: string): string {
   return '```\n' + text.replace(/ +$/gm, '') + '```\n';
 }
 
-function described(g: GroupSummary): string {
-  const runs = `${g.complete} run${g.complete === 1 ? '' : 's'}`;
+function described(g: GroupSummary, first: Manifest | null): string {
+  const runs = `${g.complete} run${g.complete === 1 ? '' : 's'}${g.failed ? `, ${g.failed} failed` : ''}`;
   const m = g.manifest;
   if (!m) return `${g.id} (${runs} from ${g.path})`;
   const knobs = Object.entries(m.kernel.overrides ?? {}).map(([k, v]) => `${k}=${v}`);
-  return `${g.id} (${runs}; kernel ${m.kernel.preset}${knobs.length ? ` with ${knobs.join(', ')}` : ''}, scalelab ${m.commit.id})`;
+  // A group of another mode or task list than the sentence names (a comparison of modes) says its own.
+  const shape = first && (m.mode !== first.mode || m.tasks.join(',') !== first.tasks.join(',')) ? `${m.mode} mode, tasks ${m.tasks.join(',')}; ` : '';
+  return `${g.id} (${runs}; ${shape}kernel ${m.kernel.preset}${knobs.length ? ` with ${knobs.join(', ')}` : ''}, scalelab ${m.commit.id})`;
 }
 
 function sentence(m: CompareModel): string {
   const [base, ...heads] = m.groups;
   const first = base.manifest ?? heads.find((g) => g.manifest)?.manifest ?? null;
-  const what = first ? `will-it-scale style workload ${first.workload} (${first.mode} mode, tasks ${first.tasks.join(',')}, ${first.nr_cpus} simulated CPUs)` : m.common_axes.map(([, v]) => v).join('/') || 'results';
+  const what = first ? `will-it-scale style workload ${first.workload} (${first.mode} mode, tasks ${first.tasks.join(',')} on ${first.nr_cpus} simulated CPUs)` : m.common_axes.map(([, v]) => v).join('/') || 'results';
   const host = first ? ` on ${first.host.cpu_model} (${first.host.cpus} CPUs), Node ${first.host.node}` : '';
-  return `Compared ${what}: ${heads.map(described).join(', ')} against the base ${described(base)}${host}.`;
+  return `Compared ${what}: ${heads.map((g) => described(g, first)).join(', ')} against the base ${described(base, first)}${host}.`;
 }
 
 // The significance block's sections: what a reader looks for first comes first.
