@@ -20,13 +20,14 @@ import { spin_lock_init } from '../src/kernel/locking/spinlock.ts';
 import { init_rwsem } from '../src/kernel/locking/rwsem.ts';
 import { stop_machine } from '../src/kernel/kernel/stop_machine.ts';
 import { smp_call_function } from '../src/kernel/kernel/smp.ts';
+import { static_key_slow_inc } from '../src/kernel/kernel/jump_label.ts';
 import { call_rcu, rcu_gp_kick, rcu_stats } from '../src/kernel/kernel/rcu.ts';
 import { slab_stats } from '../src/kernel/mm/slab.ts';
 import type { MachineTask } from './workers/machine-tasks.ts';
 import { CTL_GATE } from './workers/machine-tasks.ts';
 import {
   TD_COUNTER, TD_IPI_MASK, TD_IPI_RUNS, TD_LOCK, TD_RCU_HEAD, TD_RCU_INVOKED, TD_RCU_PASSED, TD_RCU_PASSED_AT_INVOKE,
-  TD_RWSEM, TD_STOP_FROZEN, TD_STOP_IDLE, TD_STOP_PARKED, TD_STOP_RUNS, ipi_fn, rcu_cb, stopped_fn, td, test_cache,
+  TD_RWSEM, TD_STOP_FROZEN, TD_STOP_IDLE, TD_STOP_PARKED, TD_STOP_RUNS, ipi_fn, rcu_cb, stopped_fn, td, test_branch_key, test_cache,
   test_data, watch_slots,
 } from './workers/shared.ts';
 
@@ -42,8 +43,8 @@ afterAll(async () => {
   await pool.destroy();
 });
 
-function boot(nr_cpus: number) {
-  return start_kernel({ nr_cpus, mem_mb: 64, config: resolve_config() });
+function boot(nr_cpus: number, sets: string[] = []) {
+  return start_kernel({ nr_cpus, mem_mb: 64, config: resolve_config(undefined, sets) });
 }
 
 function control() {
@@ -105,6 +106,33 @@ describe('machine under worker threads', () => {
     expect(read_counter_by_name('sim.stop_machine.idle_acks')).toBe(2);
     expect(iterations.every((n) => n > 0)).toBe(true);
   });
+
+  // Between its answers to the first and second sync round a running CPU passes the site once at
+  // least, and the site's first byte is INT3 from before the first round until after the second.
+  for (const [text_poke, taken] of [['int3_batch', true], ['int3', false]] as const) {
+    it(`${text_poke}: a CPU that runs a site mid-patch traps, and continues as ${taken ? "5.3's handler emulates the new JMP" : "3.12's handler skips past the NOP"}`, async () => {
+      const k = boot(2, [`arch.text_poke=${text_poke}`]);
+      cpu_exit();
+      const c = control();
+      const run = pool.run(task(k, c, 'branch_loop', 0, 1, 1));
+      await wait_ready(c.ctl, 1);
+      cpu_enter(0);
+      static_key_slow_inc(test_branch_key);
+      cpu_exit();
+      // Let the worker pass the patched site a few times, then stop it.
+      const seen = c.slots[0];
+      while (c.slots[0] < seen + 100) await new Promise((r) => setTimeout(r, 1));
+      Atomics.store(c.ctl, 0, 1);
+      await run;
+      const trapped = c.slots[2];
+      expect(trapped).toBeGreaterThanOrEqual(1);
+      expect(read_counter_by_name('sim.text_poke.int3_traps')).toBe(trapped);
+      expect(read_counter_by_name('sim.text_poke.int3_rounds')).toBe(3);
+      // Taken while trapped only where the handler emulates the JMP; taken always once it is written.
+      expect(c.slots[3]).toBe(taken ? trapped : 0);
+      expect(c.slots[1]).toBeGreaterThan(c.slots[3]);
+    });
+  }
 
   it('smp_call_function runs on every other CPU: running ones at a safe point, idle ones by the caller', async () => {
     const k = boot(4); // CPU 0 caller; 1-2 workers; 3 idle

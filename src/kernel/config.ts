@@ -57,6 +57,13 @@ export const KNOBS: readonly Knob[] = [
     description: 'CONFIG_DEBUG_MAPLE_TREE: validate a maple tree after every store (slow)',
   },
   {
+    key: 'arch.text_poke',
+    type: 'enum',
+    values: ['stop_machine', 'int3', 'int3_batch'],
+    default: 'int3_batch',
+    description: 'how x86 rewrites a static branch site: text_poke_smp under stop_machine per site (2.6.37-3.11), text_poke_bp with INT3 and three sync IPI rounds per site (3.12-5.2, fd4363fff3d9), or one text_poke_bp_batch per key (5.3+)',
+  },
+  {
     key: 'machine.ipi_ns',
     type: 'int',
     min: 0,

@@ -6,6 +6,7 @@ import { define_function, define_global } from '../../src/machine/symbols.ts';
 import { smp_processor_id } from '../../src/machine/cpu.ts';
 import { define_kmem_cache } from '../../src/kernel/mm/slab.ts';
 import { stop_machine_cpu_states } from '../../src/kernel/kernel/stop_machine.ts';
+import { define_static_key } from '../../src/kernel/kernel/jump_label.ts';
 
 // word layout of test_data
 export const TD_LOCK = 0; // spinlock (2 words)
@@ -58,3 +59,6 @@ export const ipi_fn = define_function('test:ipi_fn', () => {
   Atomics.or(mem32, td(TD_IPI_MASK), 1 << smp_processor_id());
   Atomics.add(mem32, td(TD_IPI_RUNS), 1);
 });
+
+/** A static key with one site, which the branch_loop task runs. */
+export const test_branch_key = define_static_key('test:branch_key', 1);

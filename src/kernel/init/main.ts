@@ -13,6 +13,7 @@ import { smp_init } from '../kernel/smp.ts';
 import { stop_machine_init } from '../kernel/stop_machine.ts';
 import { init_timers } from '../kernel/time/timer.ts';
 import { workqueue_init } from '../kernel/workqueue.ts';
+import { jump_label_init } from '../kernel/jump_label.ts';
 import { fork_init } from '../kernel/fork.ts';
 
 export interface BootOptions extends MachineOptions {
@@ -38,6 +39,7 @@ export function start_kernel(opts: BootOptions): BootedKernel {
   stop_machine_init();
   init_timers();
   workqueue_init();
+  jump_label_init();
   const init_task = fork_init();
   return { machine, init_task };
 }
