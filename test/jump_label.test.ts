@@ -51,28 +51,16 @@ describe('static keys', () => {
   });
 
   // One perf stat without the rate limit: an inc (0 → 1) and a dec (1 → 0), each rewriting both sites.
-  it('stop_machine (3.2): one stop per site, 4 per inc/dec pair with 2 sites; no IPI rounds', () => {
-    boot('stop_machine');
-    static_key_slow_inc(key);
-    static_key_slow_dec(key);
-    expect(counts()).toEqual({ enable: 1, disable: 1, stops: 4, rounds: 0, sites: 4 });
-    expect(counter('sim.stop_machine.calls')).toBe(4);
-  });
-
-  it('int3 (3.12): three sync rounds per site, no stop', () => {
-    boot('int3');
-    static_key_slow_inc(key);
-    static_key_slow_dec(key);
-    expect(counts()).toEqual({ enable: 1, disable: 1, stops: 0, rounds: 12, sites: 4 });
-    expect(counter('sim.stop_machine.calls')).toBe(0);
-  });
-
-  it('int3_batch (5.3): three sync rounds per key update, whatever the sites', () => {
-    boot('int3_batch');
-    static_key_slow_inc(key);
-    static_key_slow_dec(key);
-    expect(counts()).toEqual({ enable: 1, disable: 1, stops: 0, rounds: 6, sites: 4 });
-  });
+  // stop_machine (3.2): one stop per site; int3 (3.12): three sync rounds per site; int3_batch (5.3): three per key update.
+  for (const [text_poke, stops, rounds] of [['stop_machine', 4, 0], ['int3', 0, 12], ['int3_batch', 0, 6]] as const) {
+    it(`${text_poke}: an inc/dec pair with 2 sites costs ${stops} stops and ${rounds} sync rounds`, () => {
+      boot(text_poke);
+      static_key_slow_inc(key);
+      static_key_slow_dec(key);
+      expect(counts()).toEqual({ enable: 1, disable: 1, stops, rounds, sites: 4 });
+      expect(counter('sim.stop_machine.calls')).toBe(stops);
+    });
+  }
 
   it('the deferred decrement (b202952075f6): 100 toggles per simulated second patch about twice a second', () => {
     boot('stop_machine');
