@@ -8,7 +8,7 @@ import { start_kernel } from '../src/kernel/init/main.ts';
 import { resolve_config } from '../src/kernel/config.ts';
 import { clock_advance } from '../src/machine/clock.ts';
 import { do_safe_point } from '../src/machine/cpu.ts';
-import { read_counter_by_name } from '../src/machine/counters.ts';
+import { read_counter_by_name, read_counter_on } from '../src/machine/counters.ts';
 import { define_static_key, jump_entry_text, jump_label_rate_limit, static_branch, static_key_count, static_key_slow_dec, static_key_slow_dec_deferred, static_key_slow_inc } from '../src/kernel/kernel/jump_label.ts';
 
 // Defined before boot, as kernel code is: two sites, like perf_sched_events in 3.2.
@@ -59,6 +59,8 @@ describe('static keys', () => {
       static_key_slow_dec(key);
       expect(counts()).toEqual({ enable: 1, disable: 1, stops, rounds, sites: 4 });
       expect(counter('sim.stop_machine.calls')).toBe(stops);
+      // Each stop: both CPUs (the idle one through the caller) acknowledge its four states once.
+      expect([0, 1].map((cpu) => read_counter_on('sim.stop_machine.acks', cpu))).toEqual([4 * stops, 4 * stops]);
     });
   }
 

@@ -15,7 +15,7 @@ import { TINY_MAPS } from './helpers/boot.ts';
 import { mt_entries, mt_validate } from '../src/kernel/lib/maple_tree.ts';
 import { mm_mt, vm_end, vm_start } from '../src/kernel/mm/mm_types.ts';
 import { brk, sbrk } from '../src/user/libc.ts';
-import { read_counter_by_name } from '../src/machine/counters.ts';
+import { read_counter_by_name, read_counter_on } from '../src/machine/counters.ts';
 import { spin_lock_init } from '../src/kernel/locking/spinlock.ts';
 import { init_rwsem } from '../src/kernel/locking/rwsem.ts';
 import { stop_machine } from '../src/kernel/kernel/stop_machine.ts';
@@ -104,26 +104,33 @@ describe('machine under worker threads', () => {
     expect(mem32[td(TD_STOP_FROZEN)]).toBe(1);
     expect(read_counter_by_name('sim.stop_machine.parked')).toBe(4);
     expect(read_counter_by_name('sim.stop_machine.idle_acks')).toBe(2);
+    // 3.2's protocol: each of the 7 CPUs acknowledges PREPARE, DISABLE_IRQ, RUN and EXIT once.
+    expect([0, 1, 2, 3, 4, 5, 6].map((cpu) => read_counter_on('sim.stop_machine.acks', cpu))).toEqual([4, 4, 4, 4, 4, 4, 4]);
     expect(iterations.every((n) => n > 0)).toBe(true);
   });
 
-  // Between its answers to the first and second sync round a running CPU passes the site once at
-  // least, and the site's first byte is INT3 from before the first round until after the second.
+  /** CPU 1 runs the branch_loop task while CPU 0 turns the key on; the worker then passes the patched site a while longer. */
+  async function patch_under_branch_loop(nr_cpus: number, text_poke: string) {
+    const k = boot(nr_cpus, [`arch.text_poke=${text_poke}`]);
+    cpu_exit();
+    const c = control();
+    const run = pool.run(task(k, c, 'branch_loop', 0, 1, 1));
+    await wait_ready(c.ctl, 1);
+    cpu_enter(0);
+    static_key_slow_inc(test_branch_key);
+    cpu_exit();
+    const seen = c.slots[0];
+    while (c.slots[0] < seen + 100) await new Promise((r) => setTimeout(r, 1));
+    Atomics.store(c.ctl, 0, 1);
+    await run;
+    return { slots: c.slots };
+  }
+
+  // The site's first byte is INT3 from before the first sync round until after the second, and a
+  // running CPU passes the site at least once between its answers to the two.
   for (const [text_poke, taken] of [['int3_batch', true], ['int3', false]] as const) {
     it(`${text_poke}: a CPU that runs a site mid-patch traps, and continues as ${taken ? "5.3's handler emulates the new JMP" : "3.12's handler skips past the NOP"}`, async () => {
-      const k = boot(2, [`arch.text_poke=${text_poke}`]);
-      cpu_exit();
-      const c = control();
-      const run = pool.run(task(k, c, 'branch_loop', 0, 1, 1));
-      await wait_ready(c.ctl, 1);
-      cpu_enter(0);
-      static_key_slow_inc(test_branch_key);
-      cpu_exit();
-      // Let the worker pass the patched site a few times, then stop it.
-      const seen = c.slots[0];
-      while (c.slots[0] < seen + 100) await new Promise((r) => setTimeout(r, 1));
-      Atomics.store(c.ctl, 0, 1);
-      await run;
+      const c = await patch_under_branch_loop(2, text_poke);
       const trapped = c.slots[2];
       expect(trapped).toBeGreaterThanOrEqual(1);
       expect(read_counter_by_name('sim.text_poke.int3_traps')).toBe(trapped);
@@ -133,6 +140,15 @@ describe('machine under worker threads', () => {
       expect(c.slots[1]).toBeGreaterThan(c.slots[3]);
     });
   }
+
+  it('stop_machine text patching (3.2): the running CPU is parked through all four states, never sees INT3, and takes the branch after', async () => {
+    const c = await patch_under_branch_loop(3, 'stop_machine'); // CPU 0 patches, 1 runs the site, 2 idle
+    expect(read_counter_by_name('sim.text_poke.stop_machine')).toBe(1);
+    expect(read_counter_by_name('sim.stop_machine.parked')).toBe(1);
+    expect([0, 1, 2].map((cpu) => read_counter_on('sim.stop_machine.acks', cpu))).toEqual([4, 4, 4]);
+    expect(read_counter_by_name('sim.text_poke.int3_traps')).toBe(0);
+    expect(c.slots[1]).toBeGreaterThan(0);
+  });
 
   it('smp_call_function runs on every other CPU: running ones at a safe point, idle ones by the caller', async () => {
     const k = boot(4); // CPU 0 caller; 1-2 workers; 3 idle

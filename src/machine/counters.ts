@@ -34,6 +34,12 @@ export function read_counter(c: Counter): number {
   return sum_index(c.index);
 }
 
+/** One CPU's count of a counter by name (Linux per_cpu()); 0 when nothing defined it. */
+export function read_counter_on(name: string, cpu: number): number {
+  const i = find_counter_index(name);
+  return i < 0 ? 0 : memf64[(per_cpu_ptr(counters, cpu) >> 3) + i];
+}
+
 /** Value of a counter by name (0 when nothing defined it). */
 export function read_counter_by_name(name: string): number {
   const i = find_counter_index(name);

@@ -3,7 +3,7 @@
 
 import { attach_kernel } from '../../src/kernel/init/main.ts';
 import type { MachineDescriptor } from '../../src/machine/machine.ts';
-import { mem8, mem32 } from '../../src/machine/memory.ts';
+import { mem32 } from '../../src/machine/memory.ts';
 import { cpu_enter, cpu_exit, do_safe_point, safe_point, set_current } from '../../src/machine/cpu.ts';
 import { BoundedTask } from '../../src/runner/probe.ts';
 import brk2 from '../../workloads/brk2.ts';
@@ -11,8 +11,8 @@ import { spin_lock, spin_unlock } from '../../src/kernel/locking/spinlock.ts';
 import { down_write, up_write } from '../../src/kernel/locking/rwsem.ts';
 import { kmem_cache_alloc, kmem_cache_free } from '../../src/kernel/mm/slab.ts';
 import { TD_COUNTER, TD_LOCK, TD_RCU_PASSED, TD_RWSEM, td, test_branch_key, test_cache, test_data } from './shared.ts';
-import { jump_entry_code, static_branch } from '../../src/kernel/kernel/jump_label.ts';
-import { OP_INT3 } from '../../src/kernel/arch/x86/kernel/alternative.ts';
+import { static_branch } from '../../src/kernel/kernel/jump_label.ts';
+import { define_counter, read_counter } from '../../src/machine/counters.ts';
 
 export interface MachineTask {
   machine: MachineDescriptor;
@@ -33,6 +33,7 @@ export interface MachineTask {
 
 const CTL_STOP = 0;
 const CTL_READY = 1;
+const int3_traps = define_counter('sim.text_poke.int3_traps');
 export const CTL_GATE = 16; // + nr: gate of task nr (rcu_gate), phase word (slab_swap)
 
 function ready(ctl: Int32Array): void {
@@ -72,15 +73,14 @@ function run(t: MachineTask, ctl: Int32Array, slots: Float64Array): void {
       return;
     }
     case 'branch_loop': {
-      // A safe point, then the static branch. Slots: 0 iterations, 1 branch taken, 2 site held INT3,
-      // 3 taken while it did. (The first byte cannot change between the two reads: the patcher
-      // writes it only after this CPU's next safe point has answered a sync round.)
+      // A safe point, then the static branch. Slots: 0 iterations, 1 branch taken, 2 the run of the
+      // site trapped on INT3 (this CPU's trap count moved: only it runs the site), 3 taken when it did.
       ready(ctl);
-      const site = jump_entry_code(test_branch_key, 0);
       while (ctl[CTL_STOP] === 0) {
         safe_point();
-        const trapped = mem8[site] === OP_INT3;
+        const traps = read_counter(int3_traps);
         const taken = static_branch(test_branch_key, 0);
+        const trapped = read_counter(int3_traps) !== traps;
         if (taken) slots[slot + 1]++;
         if (trapped) slots[slot + 2]++;
         if (trapped && taken) slots[slot + 3]++;

@@ -1,32 +1,41 @@
-// stop_machine (kernel/stop_machine.c): every online CPU stops at a barrier, one runs the
-// function, then all resume. Running CPUs park at their next safe point; while they wait for
-// the rest to arrive they still answer IPIs (Linux disables interrupts only once all have
-// arrived), then wait out the function. Idle CPUs are claimed by the caller, which keeps them
-// idle until the end and counts each as a modeled wake-up.
+// stop_machine as in 3.2 (kernel/stop_machine.c __stop_machine, stop_machine_cpu_stop): every
+// online CPU runs a state machine PREPARE → DISABLE_IRQ → RUN → EXIT, and every state change is a
+// barrier: each CPU acknowledges the state (ack_state), and the last to do so moves all of them to
+// the next (set_state). In RUN the function runs on the first online CPU, or on every CPU (what
+// text_poke_smp asks for). Running CPUs join at their next safe point; while in PREPARE they still
+// answer IPIs (Linux disables interrupts in DISABLE_IRQ). An idle CPU is claimed by the caller,
+// which acknowledges each state on its behalf, as the idle CPU would from its stopper thread, and
+// counts its wake-up as a modeled cost.
 
 import { mem32 } from '../../machine/memory.ts';
 import {
-  PENDING_STOP, claim_idle_cpu, open_pending_handler, raise_pending, release_claimed_cpu, service_ipis,
+  PENDING_STOP, claim_idle_cpu, on_behalf_of, open_pending_handler, raise_pending, release_claimed_cpu, service_ipis,
   smp_processor_id,
 } from '../../machine/cpu.ts';
 import { nr_cpu_ids, per_cpu_ptr } from '../../machine/percpu.ts';
-import { define_counter, define_global, define_per_cpu, type KFunction } from '../../machine/symbols.ts';
+import { call_kfunction, define_counter, define_global, define_per_cpu, type KFunction } from '../../machine/symbols.ts';
 import { this_cpu_add, this_cpu_inc } from '../../machine/counters.ts';
 import { MUTEX_SIZE, mutex_init, mutex_lock, mutex_unlock } from '../locking/mutex.ts';
 import { kconfig, knob_index } from '../config.ts';
 
-// multi_stop_state
-const MULTI_STOP_NONE = 0;
-const MULTI_STOP_PREPARE = 1;
-const MULTI_STOP_RUN = 2;
-const MULTI_STOP_EXIT = 3;
+// enum stopmachine_state (3.2)
+const STOPMACHINE_NONE = 0;
+const STOPMACHINE_PREPARE = 1;
+const STOPMACHINE_RUN = 3; // after DISABLE_IRQ (2)
+const STOPMACHINE_EXIT = 4;
+/** Every CPU has acknowledged EXIT: the caller may return. */
+const STOPMACHINE_DONE = 5;
 
-// struct multi_stop_data
+// struct stop_machine_data
 const MS_MUTEX = 0; // stop_cpus_mutex
 const MS_STATE = MUTEX_SIZE / 4;
-const MS_PARKED = MS_STATE + 1;
-const MS_LEFT = MS_STATE + 2;
-const multi_stop_data = define_global('multi_stop_data', MUTEX_SIZE + 16);
+const MS_THREAD_ACK = MS_STATE + 1;
+const MS_FUNC = MS_STATE + 2;
+const MS_ARG = MS_STATE + 3;
+const MS_ALL = MS_STATE + 4; // 1: the function runs on every CPU
+const MS_PARKED = MS_STATE + 5;
+const MS_LEFT = MS_STATE + 6;
+const stop_machine_data = define_global('stop_machine_data', MUTEX_SIZE + 32);
 
 // per-CPU cpu_stopper state
 const STOPPER_NONE = 0;
@@ -38,11 +47,12 @@ const cpu_stopper = define_per_cpu('cpu_stopper', 4);
 const K_IPI_NS = knob_index('machine.ipi_ns');
 const nr_stop = define_counter('sim.stop_machine.calls');
 const nr_parked = define_counter('sim.stop_machine.parked');
+const nr_acks = define_counter('sim.stop_machine.acks');
 const nr_idle_acks = define_counter('sim.stop_machine.idle_acks');
 const idle_ack_ns = define_counter('sim.stop_machine.idle_ack_ns');
 
 function ms(field: number): number {
-  return (multi_stop_data.addr >> 2) + field;
+  return (stop_machine_data.addr >> 2) + field;
 }
 
 function stopper_idx(cpu: number): number {
@@ -50,78 +60,115 @@ function stopper_idx(cpu: number): number {
 }
 
 export function stop_machine_init(): void {
-  mutex_init(multi_stop_data.addr + MS_MUTEX * 4, 'stop_cpus');
+  mutex_init(stop_machine_data.addr + MS_MUTEX * 4, 'stop_cpus');
 }
 
-// kernel/stop_machine.c multi_cpu_stop, on a CPU that is not the caller
+// kernel/stop_machine.c set_state: every CPU must acknowledge the new state
+function set_state(state: number): void {
+  Atomics.store(mem32, ms(MS_THREAD_ACK), nr_cpu_ids());
+  Atomics.store(mem32, ms(MS_STATE), state);
+  Atomics.notify(mem32, ms(MS_STATE));
+}
+
+// kernel/stop_machine.c ack_state: the last CPU to acknowledge moves everyone on
+function ack_state(state: number): void {
+  this_cpu_inc(nr_acks);
+  if (Atomics.sub(mem32, ms(MS_THREAD_ACK), 1) === 1) set_state(state + 1);
+}
+
+// kernel/stop_machine.c stop_machine_cpu_stop, one state on this CPU: RUN runs the function where
+// it is active (DISABLE_IRQ's local_irq_disable is that no CPU answers IPIs after PREPARE)
+function enter_state(state: number): void {
+  if (state === STOPMACHINE_RUN && (mem32[ms(MS_ALL)] === 1 || smp_processor_id() === 0)) call_kfunction(mem32[ms(MS_FUNC)], mem32[ms(MS_ARG)]);
+  ack_state(state);
+}
+
+// kernel/stop_machine.c stop_machine_cpu_stop, on a running CPU that is not the caller
 function multi_cpu_stop(): void {
   const i = stopper_idx(smp_processor_id());
   if (Atomics.compareExchange(mem32, i, STOPPER_REQUESTED, STOPPER_PARKED) !== STOPPER_REQUESTED) return;
   this_cpu_inc(nr_parked);
   Atomics.add(mem32, ms(MS_PARKED), 1);
-  Atomics.notify(mem32, ms(MS_PARKED));
-  for (let st = Atomics.load(mem32, ms(MS_STATE)); st !== MULTI_STOP_EXIT; st = Atomics.load(mem32, ms(MS_STATE))) {
-    if (st === MULTI_STOP_PREPARE) service_ipis();
-    Atomics.wait(mem32, ms(MS_STATE), st, st === MULTI_STOP_PREPARE ? 0.05 : 1);
-  }
+  let cur = STOPMACHINE_NONE;
+  do {
+    const st = Atomics.load(mem32, ms(MS_STATE));
+    if (st !== cur) {
+      cur = st;
+      enter_state(cur);
+    } else {
+      if (cur === STOPMACHINE_PREPARE) service_ipis();
+      Atomics.wait(mem32, ms(MS_STATE), cur, cur === STOPMACHINE_PREPARE ? 0.05 : 1);
+    }
+  } while (cur !== STOPMACHINE_EXIT);
   Atomics.add(mem32, ms(MS_LEFT), 1);
   Atomics.notify(mem32, ms(MS_LEFT));
 }
 
 open_pending_handler(PENDING_STOP, multi_cpu_stop);
 
-// kernel/stop_machine.c stop_machine: run func(arg) on this CPU while every other CPU is stopped
-export function stop_machine(func: KFunction, arg: number): void {
+/**
+ * kernel/stop_machine.c __stop_machine: stop every CPU and run func(arg) in RUN on the first
+ * online CPU, or on every CPU with `on = 'all'` (text_poke_smp passes cpu_online_mask).
+ */
+export function stop_machine(func: KFunction, arg: number, on: 'first' | 'all' = 'first'): void {
   const me = smp_processor_id();
   if (me < 0) throw new Error('stop_machine: caller is not on a CPU');
-  mutex_lock(multi_stop_data.addr + MS_MUTEX * 4);
+  mutex_lock(stop_machine_data.addr + MS_MUTEX * 4);
   this_cpu_inc(nr_stop);
   const n = nr_cpu_ids();
+  mem32[ms(MS_FUNC)] = func.id;
+  mem32[ms(MS_ARG)] = arg;
+  mem32[ms(MS_ALL)] = on === 'all' ? 1 : 0;
   Atomics.store(mem32, ms(MS_PARKED), 0);
   Atomics.store(mem32, ms(MS_LEFT), 0);
-  Atomics.store(mem32, ms(MS_STATE), MULTI_STOP_PREPARE);
   for (let cpu = 0; cpu < n; cpu++) if (cpu !== me) Atomics.store(mem32, stopper_idx(cpu), STOPPER_REQUESTED);
+  set_state(STOPMACHINE_PREPARE);
 
-  // Every other CPU ends up parked or claimed idle.
-  for (let waiting = true; waiting; ) {
-    waiting = false;
-    for (let cpu = 0; cpu < n; cpu++) {
-      if (cpu === me) continue;
-      const i = stopper_idx(cpu);
-      if (Atomics.load(mem32, i) !== STOPPER_REQUESTED) continue;
-      if (claim_idle_cpu(cpu)) {
-        if (Atomics.compareExchange(mem32, i, STOPPER_REQUESTED, STOPPER_CLAIMED_IDLE) === STOPPER_REQUESTED) {
-          this_cpu_inc(nr_idle_acks);
-          this_cpu_add(idle_ack_ns, kconfig(K_IPI_NS));
-        } else release_claimed_cpu(cpu);
+  // This CPU's part, and the claimed idle CPUs': each state as it comes.
+  const claimed: number[] = [];
+  let cur = STOPMACHINE_NONE;
+  try {
+    while (cur !== STOPMACHINE_DONE) {
+      const st = Atomics.load(mem32, ms(MS_STATE));
+      if (st !== cur) {
+        cur = st;
+        if (cur === STOPMACHINE_DONE) break;
+        enter_state(cur);
+        for (const cpu of claimed) on_behalf_of(cpu, () => enter_state(cur));
         continue;
       }
-      waiting = true;
-      raise_pending(cpu, PENDING_STOP);
+      if (cur === STOPMACHINE_PREPARE) {
+        // Bring the others in: an idle CPU is claimed (and acknowledges PREPARE through us), a running one is asked.
+        for (let cpu = 0; cpu < n; cpu++) {
+          if (cpu === me || Atomics.load(mem32, stopper_idx(cpu)) !== STOPPER_REQUESTED) continue;
+          if (!claim_idle_cpu(cpu)) {
+            raise_pending(cpu, PENDING_STOP);
+            continue;
+          }
+          if (Atomics.compareExchange(mem32, stopper_idx(cpu), STOPPER_REQUESTED, STOPPER_CLAIMED_IDLE) !== STOPPER_REQUESTED) {
+            release_claimed_cpu(cpu);
+            continue;
+          }
+          this_cpu_inc(nr_idle_acks);
+          this_cpu_add(idle_ack_ns, kconfig(K_IPI_NS));
+          claimed.push(cpu);
+          on_behalf_of(cpu, () => enter_state(STOPMACHINE_PREPARE));
+        }
+        service_ipis();
+      }
+      if (Atomics.load(mem32, ms(MS_STATE)) === cur) Atomics.wait(mem32, ms(MS_STATE), cur, 0.05);
     }
-    if (waiting) {
-      service_ipis();
-      Atomics.wait(mem32, ms(MS_PARKED), Atomics.load(mem32, ms(MS_PARKED)), 0.05);
-    }
-  }
-
-  Atomics.store(mem32, ms(MS_STATE), MULTI_STOP_RUN);
-  try {
-    func.fn(arg);
   } finally {
-    Atomics.store(mem32, ms(MS_STATE), MULTI_STOP_EXIT);
-    Atomics.notify(mem32, ms(MS_STATE));
+    // Every CPU has acknowledged EXIT, or the function threw here: then send the parked ones to EXIT.
+    if (cur !== STOPMACHINE_DONE) set_state(STOPMACHINE_EXIT);
     const parked = Atomics.load(mem32, ms(MS_PARKED));
-    for (let left = Atomics.load(mem32, ms(MS_LEFT)); left < parked; left = Atomics.load(mem32, ms(MS_LEFT))) {
-      Atomics.wait(mem32, ms(MS_LEFT), left, 1);
-    }
+    for (let left = Atomics.load(mem32, ms(MS_LEFT)); left < parked; left = Atomics.load(mem32, ms(MS_LEFT))) Atomics.wait(mem32, ms(MS_LEFT), left, 1);
     for (let cpu = 0; cpu < n; cpu++) {
       if (cpu === me) continue;
-      const i = stopper_idx(cpu);
-      if (Atomics.exchange(mem32, i, STOPPER_NONE) === STOPPER_CLAIMED_IDLE) release_claimed_cpu(cpu);
+      if (Atomics.exchange(mem32, stopper_idx(cpu), STOPPER_NONE) === STOPPER_CLAIMED_IDLE) release_claimed_cpu(cpu);
     }
-    Atomics.store(mem32, ms(MS_STATE), MULTI_STOP_NONE);
-    mutex_unlock(multi_stop_data.addr + MS_MUTEX * 4);
+    Atomics.store(mem32, ms(MS_STATE), STOPMACHINE_NONE);
+    mutex_unlock(stop_machine_data.addr + MS_MUTEX * 4);
   }
 }
 

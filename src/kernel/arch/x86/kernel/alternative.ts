@@ -52,25 +52,39 @@ function text_poke_sync(): void {
   on_each_cpu(do_sync_core, 0);
 }
 
-// struct text_poke_param, for the stopped machine
+// struct text_poke_param, and stop_machine_first / wrote_text, for the stopped machine
 const TP_SITE = 0;
-const TP_INSN = 1; // INSN_SIZE bytes
-const text_poke_param = define_global('text_poke_param', 16);
+const TP_FIRST = 1; // stop_machine_first, set to 1: the CPU that takes it to 0 writes
+const TP_WROTE = 2; // wrote_text
+const TP_INSN = 3; // INSN_SIZE bytes
+const text_poke_param = define_global('text_poke_param', 24);
 
-// arch/x86/kernel/alternative.c stop_machine_text_poke (3.2): the stopping CPU writes while every
-// other CPU is parked (and, in 3.2, spins on wrote_text, then syncs: here they stay parked until EXIT)
+function tp(field: number): number {
+  return (text_poke_param.addr >> 2) + field;
+}
+
+// arch/x86/kernel/alternative.c stop_machine_text_poke (3.2), in RUN on every CPU: the first to
+// arrive writes and sets wrote_text, the others spin until it has; then each syncs its core
 const stop_machine_text_poke = define_function('stop_machine_text_poke', () => {
-  const site = mem32[(text_poke_param.addr >> 2) + TP_SITE];
-  for (let i = 0; i < INSN_SIZE; i++) Atomics.store(mem8, site + i, mem8[text_poke_param.addr + TP_INSN * 4 + i]);
+  if (Atomics.sub(mem32, tp(TP_FIRST), 1) === 1) {
+    const site = mem32[tp(TP_SITE)];
+    for (let i = 0; i < INSN_SIZE; i++) Atomics.store(mem8, site + i, mem8[text_poke_param.addr + TP_INSN * 4 + i]);
+    Atomics.store(mem32, tp(TP_WROTE), 1);
+    Atomics.notify(mem32, tp(TP_WROTE));
+  } else {
+    while (Atomics.load(mem32, tp(TP_WROTE)) === 0) Atomics.wait(mem32, tp(TP_WROTE), 0, 0.05);
+  }
 });
 
 // arch/x86/kernel/alternative.c text_poke_smp (2.6.37-3.11): one __stop_machine per site
 export function text_poke_smp(site: number, insn: Uint8Array): void {
   this_cpu_inc(nr_sites);
   this_cpu_inc(nr_stop_machine);
-  mem32[(text_poke_param.addr >> 2) + TP_SITE] = site;
+  mem32[tp(TP_SITE)] = site;
+  mem32[tp(TP_FIRST)] = 1;
+  mem32[tp(TP_WROTE)] = 0;
   mem8.set(insn.subarray(0, INSN_SIZE), text_poke_param.addr + TP_INSN * 4);
-  stop_machine(stop_machine_text_poke, 0);
+  stop_machine(stop_machine_text_poke, 0, 'all');
 }
 
 // arch/x86/kernel/alternative.c text_poke_bp_batch (5.3; text_poke_bp is the batch of one in 3.12):
