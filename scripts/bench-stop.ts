@@ -1,0 +1,42 @@
+// npm run bench:stop — what one stop_machine, one on_each_cpu and one key update cost the calling
+// CPU on a simulated machine of 2, 4, 16 and 64 CPUs, in µs (tinybench, median), with every other
+// CPU idle: the protocol's own software cost (every state acknowledged by every CPU, idle ones
+// through the caller). Modeled hardware latencies (an idle CPU's wake-up, IPI delivery) are not
+// waited out here; sim.stop_machine.idle_ack_ns counts the ones the stops would incur.
+
+import { parseArgs } from 'node:util';
+import { Bench } from 'tinybench';
+import { resolve_config } from '../src/kernel/config.ts';
+import { start_kernel } from '../src/kernel/init/main.ts';
+import { on_each_cpu } from '../src/kernel/kernel/smp.ts';
+import { stop_machine } from '../src/kernel/kernel/stop_machine.ts';
+import { define_static_key, static_key_slow_dec, static_key_slow_inc } from '../src/kernel/kernel/jump_label.ts';
+import { define_function } from '../src/machine/symbols.ts';
+
+const { values } = parseArgs({ options: { time: { type: 'string', default: '300' }, cpus: { type: 'string', default: '2,4,16,64' } } });
+const nop = define_function('bench:stop_nop', () => {});
+// perf_sched_events in 3.2: two sites.
+const key = define_static_key('bench:perf_sched_events', 2);
+
+const titles = ['cpus', 'stop_machine', 'on_each_cpu', 'inc+dec 3.2', 'inc+dec 3.12', 'inc+dec 5.3'];
+console.log(titles.map((t) => t.padStart(13)).join(''), '  (µs, median)');
+for (const nr_cpus of values.cpus.split(',').map(Number)) {
+  const row = [String(nr_cpus).padStart(13)];
+  const cases: Array<[string, string, () => void]> = [
+    ['stop_machine', 'int3_batch', () => stop_machine(nop, 0)],
+    ['on_each_cpu', 'int3_batch', () => on_each_cpu(nop, 0)],
+    ['3.2', 'stop_machine', () => { static_key_slow_inc(key); static_key_slow_dec(key); }],
+    ['3.12', 'int3', () => { static_key_slow_inc(key); static_key_slow_dec(key); }],
+    ['5.3', 'int3_batch', () => { static_key_slow_inc(key); static_key_slow_dec(key); }],
+  ];
+  for (const [name, text_poke, fn] of cases) {
+    start_kernel({ nr_cpus, mem_mb: 64, config: resolve_config(undefined, [`arch.text_poke=${text_poke}`]), clock: 'manual' });
+    const bench = new Bench({ time: Number(values.time), warmupTime: 50 });
+    bench.add(name, fn);
+    bench.runSync();
+    const r = bench.getTask(name)!.result!;
+    if (r.state !== 'completed') throw new Error(`${name}: ${r.state}`);
+    row.push((r.latency.p50 * 1000).toFixed(1).padStart(13));
+  }
+  console.log(row.join(''));
+}
