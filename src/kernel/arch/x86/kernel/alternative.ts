@@ -27,7 +27,8 @@ const nr_int3_traps = define_counter('sim.text_poke.int3_traps');
 export type Int3Resume = 'skip' | 'emulate';
 
 // struct bp_patching_desc (5.3; 3.12's bp_int3_addr/handler): the sites being patched with a
-// breakpoint, and the first byte each will end with. One patcher at a time (text_mutex).
+// breakpoint, and the first byte each will end with. One patcher at a time: jump_label_mutex
+// serializes them (Linux: text_mutex).
 const BP_NR = 0;
 const BP_RESUME = 1; // 0 skip, 1 emulate
 const BP_ENTRIES = 2; // [site, new first byte] pairs
