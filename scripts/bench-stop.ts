@@ -17,6 +17,10 @@ const { values } = parseArgs({ options: { time: { type: 'string', default: '300'
 const nop = define_function('bench:stop_nop', () => {});
 // perf_sched_events in 3.2: two sites.
 const key = define_static_key('bench:perf_sched_events', 2);
+const toggle = () => {
+  static_key_slow_inc(key);
+  static_key_slow_dec(key);
+};
 
 const titles = ['cpus', 'stop_machine', 'on_each_cpu', 'inc+dec 3.2', 'inc+dec 3.12', 'inc+dec 5.3'];
 console.log(titles.map((t) => t.padStart(13)).join(''), '  (µs, median)');
@@ -25,9 +29,9 @@ for (const nr_cpus of values.cpus.split(',').map(Number)) {
   const cases: Array<[string, string, () => void]> = [
     ['stop_machine', 'int3_batch', () => stop_machine(nop, 0)],
     ['on_each_cpu', 'int3_batch', () => on_each_cpu(nop, 0)],
-    ['3.2', 'stop_machine', () => { static_key_slow_inc(key); static_key_slow_dec(key); }],
-    ['3.12', 'int3', () => { static_key_slow_inc(key); static_key_slow_dec(key); }],
-    ['5.3', 'int3_batch', () => { static_key_slow_inc(key); static_key_slow_dec(key); }],
+    ['3.2', 'stop_machine', toggle],
+    ['3.12', 'int3', toggle],
+    ['5.3', 'int3_batch', toggle],
   ];
   for (const [name, text_poke, fn] of cases) {
     start_kernel({ nr_cpus, mem_mb: 64, config: resolve_config(undefined, [`arch.text_poke=${text_poke}`]), clock: 'manual' });

@@ -262,22 +262,31 @@ describe('bench: interruptions', () => {
     expect(existsSync(join(runs[runs.length - 1], 'incomplete'))).toBe(true);
   });
 
-  it('SIGTERM (timeout, CI, systemd) is handled as Ctrl-C: finished runs kept, the current one kept as incomplete with its output and manifest, exit 143', async () => {
+  /** Start 5 runs, send `stop` once run 1 has begun; the exit code and the runs left, checked as check_runs checks them. */
+  async function interrupted(stop: (child: ReturnType<typeof start>) => Promise<void>) {
     const root = results_dir();
     const child = start(root, 5);
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     await until(() => runs_under(root).some((r) => r.endsWith('/1')));
-    // Twice at once, as a group kill arrives with npm's and tsx's relayed copy: the second is that copy, not a second request.
-    // (a standard signal does not queue: the copy is one that comes a moment later).
-    child.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 200));
-    child.kill('SIGTERM');
-    expect(await exited).toBe(143);
+    await stop(child);
+    const code = await exited;
     const runs = check_runs(root);
     expect(runs).toHaveLength(2);
     expect(existsSync(join(runs[0], 'stats.json'))).toBe(true);
     expect(existsSync(join(runs[1], 'incomplete'))).toBe(true);
     expect(existsSync(join(runs[1], 'output.txt'))).toBe(true);
+    return { code, runs };
+  }
+
+  it('SIGTERM (timeout, CI, systemd) is handled as Ctrl-C: finished runs kept, the current one kept as incomplete with its output and manifest, exit 143', async () => {
+    // Twice, as a group kill arrives with npm's and tsx's relayed copy: the second is that copy, not a second request
+    // (a standard signal does not queue: the copy is one that comes a moment later).
+    const { code, runs } = await interrupted(async (child) => {
+      child.kill('SIGTERM');
+      await new Promise((r) => setTimeout(r, 200));
+      child.kill('SIGTERM');
+    });
+    expect(code).toBe(143);
     expect(JSON.parse(readFileSync(join(runs[1], 'manifest.json'), 'utf8')).status).toBe('interrupted');
   });
 
@@ -296,17 +305,8 @@ describe('bench: interruptions', () => {
   });
 
   it('Ctrl-C stops the workers, keeps finished runs and exits 130', async () => {
-    const root = results_dir();
-    const child = start(root, 5);
-    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-    await until(() => runs_under(root).some((r) => r.endsWith('/1')));
-    child.kill('SIGINT');
-    expect(await exited).toBe(130);
-    const runs = check_runs(root);
-    expect(runs).toHaveLength(2);
-    expect(existsSync(join(runs[0], 'stats.json'))).toBe(true);
-    expect(existsSync(join(runs[1], 'incomplete'))).toBe(true);
-    expect(existsSync(join(runs[1], 'output.txt'))).toBe(true);
+    const { code } = await interrupted(async (child) => void child.kill('SIGINT'));
+    expect(code).toBe(130);
   });
 });
 

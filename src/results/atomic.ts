@@ -22,6 +22,11 @@ export class StoreError extends Error {
   ) {
     super(`cannot write ${path}: ${code}${WHY[code] ? ` (${WHY[code]})` : ''}`);
   }
+
+  /** The StoreError for a failed write of `path`, from the error the write threw. */
+  static of(path: string, e: unknown): StoreError {
+    return new StoreError(path, (e as NodeJS.ErrnoException).code ?? (e as Error).message);
+  }
 }
 
 export type WriteFn = (fd: number, buf: Uint8Array, offset: number, length: number) => number;
@@ -39,10 +44,6 @@ export function write_all(fd: number, buf: Uint8Array, write: WriteFn = writeSyn
 
 let seq = 0;
 
-function error_code(e: unknown): string {
-  return (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-}
-
 export function write_file_atomic(path: string, data: string, write: WriteFn = writeSync): void {
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.tmp-${process.pid}-${seq++}`);
@@ -58,7 +59,7 @@ export function write_file_atomic(path: string, data: string, write: WriteFn = w
   } catch (e) {
     if (fd !== -1) closeSync(fd);
     rmSync(tmp, { force: true });
-    throw new StoreError(path, error_code(e));
+    throw StoreError.of(path, e);
   }
   sync_dir(dir);
 }

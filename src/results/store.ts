@@ -80,7 +80,7 @@ export function begin_run(group: string): string {
       closeSync(openSync(join(dir, INCOMPLETE), 'wx'));
     } catch (e) {
       rmSync(dir, { recursive: true, force: true });
-      throw new StoreError(join(dir, INCOMPLETE), (e as NodeJS.ErrnoException).code ?? String(e));
+      throw StoreError.of(join(dir, INCOMPLETE), e);
     }
     return dir;
   }
