@@ -10,7 +10,8 @@ import { resolve_config } from '../src/kernel/config.ts';
 import { start_kernel } from '../src/kernel/init/main.ts';
 import { on_each_cpu } from '../src/kernel/kernel/smp.ts';
 import { stop_machine } from '../src/kernel/kernel/stop_machine.ts';
-import { define_static_key, static_key_slow_dec, static_key_slow_inc } from '../src/kernel/kernel/jump_label.ts';
+import { static_key_slow_dec, static_key_slow_inc } from '../src/kernel/kernel/jump_label.ts';
+import { define_static_key } from '../src/kernel/include/linux/jump_label.ts';
 import { define_function } from '../src/machine/symbols.ts';
 
 const { values } = parseArgs({ options: { time: { type: 'string', default: '300' }, cpus: { type: 'string', default: '2,4,16,64' } } });

@@ -9,7 +9,8 @@ import { resolve_config } from '../src/kernel/config.ts';
 import { clock_advance } from '../src/machine/clock.ts';
 import { do_safe_point } from '../src/machine/cpu.ts';
 import { read_counter_by_name, read_counter_on } from '../src/machine/counters.ts';
-import { define_static_key, jump_entry_text, jump_label_rate_limit, static_branch, static_key_count, static_key_slow_dec, static_key_slow_dec_deferred, static_key_slow_inc } from '../src/kernel/kernel/jump_label.ts';
+import { jump_label_rate_limit, static_key_slow_dec, static_key_slow_dec_deferred, static_key_slow_inc } from '../src/kernel/kernel/jump_label.ts';
+import { define_static_key, jump_entry_text, static_branch, static_key_count } from '../src/kernel/include/linux/jump_label.ts';
 
 // Defined before boot, as kernel code is: two sites, like perf_sched_events in 3.2.
 const key = define_static_key('test:perf_sched_events', 2);

@@ -69,18 +69,66 @@ export const KNOBS: readonly Knob[] = [
     min: 0,
     max: 1_000_000,
     default: 2000,
-    description: 'modeled cost (ns) of an idle CPU waking to answer an IPI or a stop_machine request',
+    description: 'modeled delivery time (ns) of an IPI to an idle CPU, before its wake-up: the 1-2 µs commonly quoted for an x86 IPI from send to handler (an order of magnitude, not one machine measured)',
+  },
+  {
+    key: 'machine.cpuidle',
+    type: 'enum',
+    values: ['nehalem', 'c1', 'poll'],
+    default: 'nehalem',
+    description: "idle states of the CPUs (intel_idle, 3.2): nehalem_cstates C1 3 µs / C3 20 µs / C6 200 µs exit latency, c1 (C1 only: intel_idle.max_cstate=1), or poll (idle=poll, no exit latency)",
+  },
+  {
+    key: 'machine.cacheline_ns',
+    type: 'int',
+    min: 0,
+    max: 10_000,
+    default: 100,
+    description: 'modeled time (ns) to move a contended cache line to another CPU, once per acknowledgement of a shared counter: about 100 ns across the QPI of a 2-socket Nehalem-EP (Molka et al., PACT 2009)',
+  },
+  {
+    key: 'machine.cpu_mhz',
+    type: 'int',
+    min: 1,
+    max: 10_000,
+    default: 2933,
+    description: 'core clock (MHz) the cycles PMU counts at: 2933 MHz, a Xeon X5570 (Nehalem-EP, 2 sockets × 4 cores × 2 threads = 16 CPUs)',
+  },
+  {
+    key: 'perf.sched_events_rate_limit_ms',
+    type: 'int',
+    min: 0,
+    max: 60_000,
+    default: 1000,
+    description: 'jump_label_rate_limit of perf_sched_events: 0 turns its sites off at the last close (<= 3.2); 1000 (HZ jiffies) defers that by a second (3.3+, b202952075f6)',
+  },
+  {
+    key: 'perf.sched_events_sites',
+    type: 'int',
+    min: 2,
+    max: 64,
+    default: 2,
+    description: 'static_branch() sites of perf_sched_events in kernel text: 2 in 3.2 (perf_event_task_sched_out in prepare_task_switch, perf_event_task_sched_in in finish_task_switch)',
   },
 ];
 
 export interface Preset {
   name: string;
   description: string;
+  /** What the simulation of this release leaves as the newest kernel has it. */
+  unmodeled?: string;
   knobs: Record<string, KnobValue>;
 }
 
+// Before 6.1 VMAs lived in an rbtree, not a maple tree; the simulation has only the maple tree.
+const OLD_MM = 'the VMA tree, fork and brk as in 6.8 (no rbtree: 3.x-5.x kept VMAs in one; the maple tree came in 6.1)';
+
 /** Oldest first; the last one is the default. */
 export const PRESETS: readonly Preset[] = [
+  { name: 'v3.2', description: 'Linux 3.2 (January 2012): jump labels patched by text_poke_smp under stop_machine, perf_sched_events off at the last close', knobs: { 'arch.text_poke': 'stop_machine', 'perf.sched_events_rate_limit_ms': 0 }, unmodeled: OLD_MM },
+  { name: 'v3.3', description: 'Linux 3.3 (March 2012): perf_sched_events decrements deferred by HZ (b202952075f6)', knobs: { 'arch.text_poke': 'stop_machine', 'perf.sched_events_rate_limit_ms': 1000 }, unmodeled: OLD_MM },
+  { name: 'v3.12', description: 'Linux 3.12 (November 2013): jump labels patched by text_poke_bp, INT3 and three sync IPI rounds per site', knobs: { 'arch.text_poke': 'int3', 'perf.sched_events_rate_limit_ms': 1000 }, unmodeled: OLD_MM },
+  { name: 'v5.3', description: 'Linux 5.3 (September 2019): the sites of one key patched in one text_poke_bp_batch', knobs: { 'arch.text_poke': 'int3_batch', 'perf.sched_events_rate_limit_ms': 1000 }, unmodeled: OLD_MM },
   { name: 'v6.7', description: 'Linux 6.7 (January 2024)', knobs: { 'fork.dup_mmap': 'bulk_store' } },
   { name: 'v6.8', description: 'Linux 6.8 (March 2024): fork duplicates the maple tree with __mt_dup', knobs: { 'fork.dup_mmap': 'mt_dup' } },
 ];

@@ -22,3 +22,18 @@ export function clock_advance(ns: number): void {
   if (mem32[H.CLOCK_MODE >> 2] !== CLOCK_MANUAL) throw new Error('clock_advance: the machine clock is not manual');
   memf64[H.MANUAL_NS >> 3] += ns;
 }
+
+/**
+ * Wait out a modeled hardware latency on the machine clock (an idle CPU's wake-up, N CPUs taking
+ * a cache line in turn): the calling CPU spins as the real one would, so the time is real time
+ * for everyone waiting on it. On a manual clock the wait moves the clock instead.
+ */
+export function hw_latency_wait(ns: number): void {
+  if (ns <= 0) return;
+  if (mem32[H.CLOCK_MODE >> 2] === CLOCK_MANUAL) {
+    memf64[H.MANUAL_NS >> 3] += ns;
+    return;
+  }
+  const end = ktime_get_ns() + ns;
+  while (ktime_get_ns() < end);
+}

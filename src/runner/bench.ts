@@ -55,7 +55,10 @@ export async function list_text(report: (line: string) => void = () => {}): Prom
     for (const [k, p] of Object.entries(w.params ?? {})) lines.push(`      --param ${k}=${p.default}  ${p.description}`);
   }
   lines.push('', 'kernel presets (--kernel):');
-  for (const p of PRESETS) lines.push(`  ${p.name.padEnd(16)} ${p.description}${p.name === DEFAULT_PRESET ? ' [default]' : ''}`);
+  for (const p of PRESETS) {
+    lines.push(`  ${p.name.padEnd(16)} ${p.description}${p.name === DEFAULT_PRESET ? ' [default]' : ''}`);
+    if (p.unmodeled) lines.push(`      not modeled, as the newest kernel: ${p.unmodeled}`);
+  }
   lines.push('', 'knobs (--set key=value):');
   for (const k of KNOBS) {
     const values = k.type === 'enum' ? k.values.join('|') : k.type === 'bool' ? '0|1' : k.choices ? k.choices.join('|') : `${k.min}..${k.max}`;

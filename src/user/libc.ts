@@ -3,7 +3,7 @@
 
 import { syscall_enter_from_user_mode as enter, syscall_exit_to_user_mode as exit } from '../kernel/entry/common.ts';
 import { sys_getpid, sys_getppid } from '../kernel/kernel/sys.ts';
-import { do_sched_yield } from '../kernel/kernel/sched.ts';
+import { do_sched_yield } from '../kernel/kernel/sched/core.ts';
 import { current_mm, sys_brk, sys_mmap, sys_munmap } from '../kernel/mm/mmap.ts';
 import { handle_mm_fault } from '../kernel/mm/memory.ts';
 import { sys_mprotect } from '../kernel/mm/mprotect.ts';

@@ -11,7 +11,7 @@ import { spin_lock, spin_unlock } from '../../src/kernel/locking/spinlock.ts';
 import { down_write, up_write } from '../../src/kernel/locking/rwsem.ts';
 import { kmem_cache_alloc, kmem_cache_free } from '../../src/kernel/mm/slab.ts';
 import { TD_COUNTER, TD_LOCK, TD_RCU_PASSED, TD_RWSEM, td, test_branch_key, test_cache, test_data } from './shared.ts';
-import { static_branch } from '../../src/kernel/kernel/jump_label.ts';
+import { static_branch } from '../../src/kernel/include/linux/jump_label.ts';
 import { define_counter, read_counter } from '../../src/machine/counters.ts';
 
 export interface MachineTask {

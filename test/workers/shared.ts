@@ -6,7 +6,7 @@ import { define_function, define_global } from '../../src/machine/symbols.ts';
 import { smp_processor_id } from '../../src/machine/cpu.ts';
 import { define_kmem_cache } from '../../src/kernel/mm/slab.ts';
 import { stop_machine_cpu_states } from '../../src/kernel/kernel/stop_machine.ts';
-import { define_static_key } from '../../src/kernel/kernel/jump_label.ts';
+import { define_static_key } from '../../src/kernel/include/linux/jump_label.ts';
 
 // word layout of test_data
 export const TD_LOCK = 0; // spinlock (2 words)

@@ -10,11 +10,14 @@ import { kmem_cache_init } from '../mm/slab.ts';
 import { printk_init } from '../kernel/printk/printk.ts';
 import { rcu_init } from '../kernel/rcu.ts';
 import { smp_init } from '../kernel/smp.ts';
-import { stop_machine_init } from '../kernel/stop_machine.ts';
+import { cpu_stop_init, stop_machine_init } from '../kernel/stop_machine.ts';
 import { init_timers } from '../kernel/time/timer.ts';
 import { workqueue_init } from '../kernel/workqueue.ts';
 import { jump_label_init } from '../kernel/jump_label.ts';
 import { fork_init } from '../kernel/fork.ts';
+import { perf_event_init, perf_sched_events, perf_sched_events_sites } from '../kernel/events/core.ts';
+import { cpuidle_init } from '../drivers/cpuidle/governors/menu.ts';
+import '../arch/x86/kernel/alternative.ts';
 
 export interface BootOptions extends MachineOptions {
   config: ResolvedConfig;
@@ -39,8 +42,11 @@ export function start_kernel(opts: BootOptions): BootedKernel {
   stop_machine_init();
   init_timers();
   workqueue_init();
-  jump_label_init();
+  jump_label_init((k) => (k === perf_sched_events ? perf_sched_events_sites() : k.max_sites));
   const init_task = fork_init();
+  cpu_stop_init();
+  perf_event_init();
+  cpuidle_init(0);
   return { machine, init_task };
 }
 

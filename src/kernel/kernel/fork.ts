@@ -14,6 +14,7 @@ import {
 } from '../mm/mm_types.ts';
 import { memcpy } from '../../machine/memory.ts';
 import { kconfig, knob_index, knob_value_index } from '../config.ts';
+import { perf_event_init_task } from './events/core.ts';
 import { ULONG_MAX, __mt_dup, mas_find, mas_store, mt_clear_in_rcu, mt_set_in_rcu } from '../lib/maple_tree.ts';
 import { down_write, up_write } from '../locking/rwsem.ts';
 import { anon_vma_fork } from '../mm/rmap.ts';
@@ -26,7 +27,10 @@ export const T_REAL_PARENT = 2;
 export const T_GROUP_LEADER = 3;
 export const T_MM = 4;
 export const T_NR_THREADS = 5; // on the group leader: live threads in the group
-const TASK_STRUCT_SIZE = 32;
+export const T_PERF_EVENTS = 6; // perf_event_ctxp: the first event of the task's context
+export const T_EXIT_STATE = 7; // 0 alive, EXIT_ZOMBIE after do_exit
+export const T_EXIT_CODE = 8;
+const TASK_STRUCT_SIZE = 48;
 
 export const CLONE_VM = 0x100;
 export const CLONE_THREAD = 0x10000;
@@ -143,6 +147,22 @@ function dup_mm(oldmm: number): number {
   return mm;
 }
 
+// kernel/kthread.c kthread_create: a kernel thread, no address space (the per-CPU stoppers)
+export function kthread_create(): number {
+  const task = kmem_cache_zalloc(task_struct_cachep);
+  if (task === 0) throw new Error('kthread_create: out of memory for task_struct');
+  const t = task >> 2;
+  mem32[t + T_PID] = mem32[t + T_TGID] = alloc_pid();
+  mem32[t + T_GROUP_LEADER] = task;
+  mem32[t + T_NR_THREADS] = 1;
+  return task;
+}
+
+// kernel/exit.c release_task: the parent reaped the child; its task_struct goes
+export function release_task(task: number): void {
+  kmem_cache_free(task_struct_cachep, task);
+}
+
 // kernel/fork.c copy_process + kernel_clone: a new task cloned from `current`
 export function kernel_clone(clone_flags: number): number {
   const parent = get_current();
@@ -174,6 +194,7 @@ export function kernel_clone(clone_flags: number): number {
     mem32[t + T_NR_THREADS] = 1;
     this_cpu_inc(nr_forks);
   }
+  perf_event_init_task(task, parent);
   return task;
 }
 

@@ -1,26 +1,17 @@
-// Static keys (kernel/jump_label.c, include/linux/jump_label.h). A key counts its users; its
-// sites are instructions in kernel text that static_branch() runs, a NOP while the key is off and
-// a JMP to the branch's code while it is on. The first user (0 → 1) and the last (1 → 0) rewrite
-// every site. A deferred key (b202952075f6, v3.3: jump_label_rate_limit) keeps itself on at 1 → 0
+// Changing static keys (kernel/jump_label.c; the key and static_branch() are in
+// include/linux/jump_label.ts). The first user (0 → 1) and the last (1 → 0) rewrite every site. A deferred key (b202952075f6, v3.3: jump_label_rate_limit) keeps itself on at 1 → 0
 // and lets delayed work do the decrement `timeout` jiffies later, so a key toggled in a loop is
 // patched about twice per timeout instead of twice per toggle.
 
 import { mem8, mem32 } from '../../machine/memory.ts';
-import { define_counter, define_function, define_global, type Global } from '../../machine/symbols.ts';
+import { define_counter, define_function, define_global } from '../../machine/symbols.ts';
 import { this_cpu_inc } from '../../machine/counters.ts';
+import {
+  KEY_ENABLED, KEY_NR_ENTRIES, KEY_TIMEOUT, KEY_WORK, jump_entry_code, static_key_word as word, static_keys, type StaticKey,
+} from '../include/linux/jump_label.ts';
 import { MUTEX_SIZE, mutex_init, mutex_lock, mutex_unlock } from '../locking/mutex.ts';
-import { DELAYED_WORK_SIZE, init_delayed_work, schedule_delayed_work } from './workqueue.ts';
-import { INSN_SIZE, OP_INT3, OP_JMP, poke_int3_handler } from '../arch/x86/kernel/alternative.ts';
+import { init_delayed_work, schedule_delayed_work } from './workqueue.ts';
 import { JUMP_LABEL_INITIAL, arch_jump_label_transform_sites } from '../arch/x86/kernel/jump_label.ts';
-
-// struct static_key_deferred: the key, its rate limit and the delayed work that decrements it
-const KEY_ENABLED = 0; // atomic_t enabled
-const KEY_NR_ENTRIES = 1; // sites in use (jump_entry count)
-const KEY_TIMEOUT = 2; // jiffies; 0 for a key without a rate limit
-const KEY_WORK = 16; // byte offset of struct delayed_work
-const KEY_SIZE = KEY_WORK + DELAYED_WORK_SIZE;
-/** Bytes of kernel text per site: the 5-byte instruction, padded. */
-const SITE_STRIDE = 8;
 
 const nr_inc = define_counter('sim.jump_label.inc');
 const nr_dec = define_counter('sim.jump_label.dec');
@@ -31,43 +22,17 @@ const nr_deferred_fired = define_counter('sim.jump_label.deferred_fired');
 
 const jump_label_mutex = define_global('jump_label_mutex', MUTEX_SIZE);
 
-/** A static key: its struct and the kernel text of its sites (its __jump_table entries). */
-export interface StaticKey {
-  name: string;
-  key: Global;
-  text: Global;
-  max_sites: number;
-}
-
-const keys: StaticKey[] = [];
-
-/** DEFINE_STATIC_KEY_FALSE with up to `max_sites` static_branch() sites in the kernel's text. */
-export function define_static_key(name: string, max_sites: number): StaticKey {
-  const k: StaticKey = { name, key: define_global(`static_key:${name}`, KEY_SIZE), text: define_global(`text:${name}`, max_sites * SITE_STRIDE), max_sites };
-  keys.push(k);
-  return k;
-}
-
-function word(k: StaticKey, field: number): number {
-  return (k.key.addr >> 2) + field;
-}
-
-/** The address of site i of the key in kernel text. */
-export function jump_entry_code(k: StaticKey, i: number): number {
-  return k.text.addr + i * SITE_STRIDE;
-}
-
 // kernel/jump_label.c jump_label_update_timeout: the deferred decrement, due
 const jump_label_update_timeout = define_function('jump_label_update_timeout', (key_addr: number) => {
   this_cpu_inc(nr_deferred_fired);
-  const k = keys.find((x) => x.key.addr === key_addr)!;
+  const k = static_keys().find((x) => x.key.addr === key_addr)!;
   __static_key_slow_dec(k, 0);
 });
 
 // kernel/jump_label.c jump_label_init: every site starts as the NOP, every key off, `sites` in use
 export function jump_label_init(sites_of: (k: StaticKey) => number = (k) => k.max_sites): void {
   mutex_init(jump_label_mutex.addr, 'jump_label_mutex');
-  for (const k of keys) {
+  for (const k of static_keys()) {
     const n = sites_of(k);
     if (n < 0 || n > k.max_sites) throw new Error(`static key ${k.name}: ${n} sites, at most ${k.max_sites}`);
     mem32[word(k, KEY_ENABLED)] = 0;
@@ -81,10 +46,6 @@ export function jump_label_init(sites_of: (k: StaticKey) => number = (k) => k.ma
 // kernel/jump_label.c jump_label_rate_limit: decrements of this key happen `rl` jiffies late
 export function jump_label_rate_limit(k: StaticKey, rl: number): void {
   mem32[word(k, KEY_TIMEOUT)] = rl;
-}
-
-export function static_key_count(k: StaticKey): number {
-  return Atomics.load(mem32, word(k, KEY_ENABLED));
 }
 
 // kernel/jump_label.c jump_label_update: rewrite every site of the key
@@ -136,17 +97,4 @@ export function static_key_slow_dec(k: StaticKey): void {
 export function static_key_slow_dec_deferred(k: StaticKey): void {
   this_cpu_inc(nr_dec);
   __static_key_slow_dec(k, mem32[word(k, KEY_TIMEOUT)]);
-}
-
-// include/linux/jump_label.h static_branch_unlikely: run site i; true where it jumps to the branch
-export function static_branch(k: StaticKey, i: number): boolean {
-  const site = jump_entry_code(k, i);
-  let op = Atomics.load(mem8, site);
-  if (op === OP_INT3) op = poke_int3_handler(site);
-  return op === OP_JMP;
-}
-
-/** The bytes of site i as they are now (tests read the text). */
-export function jump_entry_text(k: StaticKey, i: number): number[] {
-  return [...mem8.subarray(jump_entry_code(k, i), jump_entry_code(k, i) + INSN_SIZE)];
 }

@@ -19,7 +19,7 @@ import { nr_cpu_ids, per_cpu_ptr } from '../../machine/percpu.ts';
 import { call_kfunction, define_counter, define_global, define_per_cpu, type KFunction } from '../../machine/symbols.ts';
 import { this_cpu_inc } from '../../machine/counters.ts';
 import { spin_lock, spin_lock_init, spin_unlock } from '../locking/spinlock.ts';
-import { schedule_wait } from './sched.ts';
+import { schedule_wait } from './sched/wait.ts';
 
 // struct rcu_state
 const RS_LOCK = 0; // spinlock, 2 words

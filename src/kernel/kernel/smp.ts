@@ -1,11 +1,11 @@
 // Cross-CPU function calls (kernel/smp.c). The caller posts the function to every other CPU and
 // waits until each has run it. A running CPU runs it at its next safe point (or while it spins on
-// a lock); an idle CPU is claimed by the caller, which runs the function as that CPU and counts
-// the idle CPU's wake-up as a modeled cost.
+// a lock); an idle CPU is claimed by the caller, which runs the function as that CPU once the
+// modeled IPI and idle-state exit have passed.
 
 import { mem32 } from '../../machine/memory.ts';
 import {
-  CPU_RUNNING, PENDING_CALL_FUNCTION, claim_idle_cpu, cpu_owner, on_behalf_of, open_pending_handler, raise_pending,
+  PENDING_CALL_FUNCTION, claim_idle_cpu, on_behalf_of, open_pending_handler, raise_pending,
   release_claimed_cpu, service_ipis, smp_processor_id,
 } from '../../machine/cpu.ts';
 import { nr_cpu_ids, per_cpu_ptr } from '../../machine/percpu.ts';
@@ -13,6 +13,8 @@ import { call_kfunction, define_counter, define_global, define_per_cpu, type KFu
 import { this_cpu_add, this_cpu_inc } from '../../machine/counters.ts';
 import { MUTEX_SIZE, mutex_init, mutex_lock, mutex_unlock } from '../locking/mutex.ts';
 import { kconfig, knob_index } from '../config.ts';
+import { hw_latency_wait, ktime_get_ns } from '../../machine/clock.ts';
+import { cpuidle_idle_enter, cpuidle_idle_exit } from '../drivers/cpuidle/governors/menu.ts';
 
 // struct call_function_data: one caller at a time
 const CF_MUTEX = 0;
@@ -31,7 +33,8 @@ const K_IPI_NS = knob_index('machine.ipi_ns');
 const nr_calls = define_counter('sim.smp.call_function');
 const nr_ipis = define_counter('sim.smp.ipis');
 const nr_idle_acks = define_counter('sim.smp.idle_acks');
-const idle_ack_ns = define_counter('sim.smp.idle_ack_ns');
+/** Modeled hardware latencies the callers waited out: IPI delivery and idle-state exits. */
+const modeled_ns = define_counter('sim.smp.modeled_ns');
 
 function cf(field: number): number {
   return (call_function_data.addr >> 2) + field;
@@ -60,6 +63,34 @@ function generic_smp_call_function_interrupt(): void {
 
 open_pending_handler(PENDING_CALL_FUNCTION, generic_smp_call_function_interrupt);
 
+/**
+ * Run the posted function as each of `cpus`, idle CPUs claimed by the caller: they were sent the
+ * IPI together and wake in parallel, so the caller first waits out the IPI's delivery and the
+ * slowest one's exit from its idle state (modeled hardware).
+ */
+function run_on_idle(cpus: readonly number[]): void {
+  let slowest_exit = 0;
+  for (const cpu of cpus) slowest_exit = Math.max(slowest_exit, cpuidle_idle_exit(cpu, ktime_get_ns()));
+  const ns = kconfig(K_IPI_NS) + slowest_exit;
+  this_cpu_add(modeled_ns, ns);
+  hw_latency_wait(ns);
+  for (const cpu of cpus) {
+    on_behalf_of(cpu, run_posted);
+    Atomics.store(mem32, csd_idx(cpu), CSD_DONE);
+    this_cpu_inc(nr_idle_acks);
+    cpuidle_idle_enter(cpu, ktime_get_ns());
+    release_claimed_cpu(cpu);
+  }
+}
+
+/** Claim `cpu` if it is idle and still waits for the call (then the caller runs it for it). */
+function claim_for_call(cpu: number): boolean {
+  if (!claim_idle_cpu(cpu)) return false;
+  if (Atomics.compareExchange(mem32, csd_idx(cpu), CSD_REQUESTED, CSD_RUNNING) === CSD_REQUESTED) return true;
+  release_claimed_cpu(cpu);
+  return false;
+}
+
 // kernel/smp.c smp_call_function: run func(arg) on every other CPU and wait for all of them
 export function smp_call_function(func: KFunction, arg: number): void {
   const me = smp_processor_id();
@@ -69,14 +100,15 @@ export function smp_call_function(func: KFunction, arg: number): void {
   mem32[cf(CF_FUNC)] = func.id;
   mem32[cf(CF_ARG)] = arg;
   const n = nr_cpu_ids();
+  const idle: number[] = [];
   for (let cpu = 0; cpu < n; cpu++) {
     if (cpu === me) continue;
     Atomics.store(mem32, csd_idx(cpu), CSD_REQUESTED);
-    if (cpu_owner(cpu) === CPU_RUNNING) {
-      raise_pending(cpu, PENDING_CALL_FUNCTION);
-      this_cpu_inc(nr_ipis);
-    }
+    this_cpu_inc(nr_ipis);
+    if (claim_for_call(cpu)) idle.push(cpu);
+    else raise_pending(cpu, PENDING_CALL_FUNCTION);
   }
+  if (idle.length) run_on_idle(idle);
   for (let waiting = true; waiting; ) {
     waiting = false;
     for (let cpu = 0; cpu < n; cpu++) {
@@ -84,17 +116,11 @@ export function smp_call_function(func: KFunction, arg: number): void {
       const i = csd_idx(cpu);
       const st = Atomics.load(mem32, i);
       if (st === CSD_DONE) continue;
-      if (st === CSD_REQUESTED && claim_idle_cpu(cpu)) {
-        if (Atomics.compareExchange(mem32, i, CSD_REQUESTED, CSD_RUNNING) === CSD_REQUESTED) {
-          on_behalf_of(cpu, run_posted);
-          Atomics.store(mem32, i, CSD_DONE);
-          this_cpu_inc(nr_idle_acks);
-          this_cpu_add(idle_ack_ns, kconfig(K_IPI_NS));
-        }
-        release_claimed_cpu(cpu);
+      // It went idle before answering, once another claimer let it go.
+      if (st === CSD_REQUESTED && claim_for_call(cpu)) {
+        run_on_idle([cpu]);
         continue;
       }
-      // Not idle: make sure it has been asked (it may have entered after we posted).
       waiting = true;
       raise_pending(cpu, PENDING_CALL_FUNCTION);
       service_ipis();

@@ -4,8 +4,11 @@
 // the next (set_state). In RUN the function runs on the first online CPU, or on every CPU (what
 // text_poke_smp asks for). Running CPUs join at their next safe point; while in PREPARE they still
 // answer IPIs (Linux disables interrupts in DISABLE_IRQ). An idle CPU is claimed by the caller,
-// which acknowledges each state on its behalf, as the idle CPU would from its stopper thread, and
-// counts its wake-up as a modeled cost.
+// which acknowledges each state on its behalf, as the idle CPU would from its stopper thread.
+// What the host lacks is modeled hardware, waited out by the caller while the others stay parked:
+// PREPARE waits for the IPI and the slowest idle CPU's exit from its idle state (they wake in
+// parallel), and each state costs one cache-line transfer per acknowledgement made through the
+// caller (the running CPUs' acknowledgements are real atomics on the host).
 
 import { mem32 } from '../../machine/memory.ts';
 import {
@@ -17,6 +20,10 @@ import { call_kfunction, define_counter, define_global, define_per_cpu, type KFu
 import { this_cpu_add, this_cpu_inc } from '../../machine/counters.ts';
 import { MUTEX_SIZE, mutex_init, mutex_lock, mutex_unlock } from '../locking/mutex.ts';
 import { kconfig, knob_index } from '../config.ts';
+import { hw_latency_wait, ktime_get_ns } from '../../machine/clock.ts';
+import { cpuidle_idle_enter, cpuidle_idle_exit } from '../drivers/cpuidle/governors/menu.ts';
+import { stopper_sched_in, stopper_sched_out } from './sched/core.ts';
+import { kthread_create } from './fork.ts';
 
 // enum stopmachine_state (3.2)
 const STOPMACHINE_NONE = 0;
@@ -43,13 +50,19 @@ const STOPPER_REQUESTED = 1;
 const STOPPER_PARKED = 2;
 const STOPPER_CLAIMED_IDLE = 3;
 const cpu_stopper = define_per_cpu('cpu_stopper', 4);
+// per-CPU cpu_stopper.thread: the stopper task (migration/N)
+const cpu_stopper_task = define_per_cpu('cpu_stopper_task', 4);
 
 const K_IPI_NS = knob_index('machine.ipi_ns');
+const K_CACHELINE_NS = knob_index('machine.cacheline_ns');
 const nr_stop = define_counter('sim.stop_machine.calls');
 const nr_parked = define_counter('sim.stop_machine.parked');
 const nr_acks = define_counter('sim.stop_machine.acks');
 const nr_idle_acks = define_counter('sim.stop_machine.idle_acks');
-const idle_ack_ns = define_counter('sim.stop_machine.idle_ack_ns');
+/** Real time the stopped running CPUs spent in the stopper, summed. */
+const wait_ns = define_counter('sim.stop_machine.wait_ns');
+/** The modeled part: hardware latencies the caller waited out while the others were stopped. */
+const modeled_ns = define_counter('sim.stop_machine.modeled_ns');
 
 function ms(field: number): number {
   return (stop_machine_data.addr >> 2) + field;
@@ -61,6 +74,15 @@ function stopper_idx(cpu: number): number {
 
 export function stop_machine_init(): void {
   mutex_init(stop_machine_data.addr + MS_MUTEX * 4, 'stop_cpus');
+}
+
+// kernel/stop_machine.c cpu_stop_init (an early initcall, after init exists): a stopper task per CPU
+export function cpu_stop_init(): void {
+  for (let cpu = 0, n = nr_cpu_ids(); cpu < n; cpu++) mem32[per_cpu_ptr(cpu_stopper_task, cpu) >> 2] = kthread_create();
+}
+
+function stopper_of(cpu: number): number {
+  return mem32[per_cpu_ptr(cpu_stopper_task, cpu) >> 2];
 }
 
 // kernel/stop_machine.c set_state: every CPU must acknowledge the new state
@@ -87,7 +109,9 @@ function enter_state(state: number): void {
 function multi_cpu_stop(): void {
   const i = stopper_idx(smp_processor_id());
   if (Atomics.compareExchange(mem32, i, STOPPER_REQUESTED, STOPPER_PARKED) !== STOPPER_REQUESTED) return;
+  const t0 = ktime_get_ns();
   this_cpu_inc(nr_parked);
+  stopper_sched_in(stopper_of(smp_processor_id()));
   Atomics.add(mem32, ms(MS_PARKED), 1);
   let cur = STOPMACHINE_NONE;
   do {
@@ -100,11 +124,27 @@ function multi_cpu_stop(): void {
       Atomics.wait(mem32, ms(MS_STATE), cur, cur === STOPMACHINE_PREPARE ? 0.05 : 1);
     }
   } while (cur !== STOPMACHINE_EXIT);
+  stopper_sched_out();
+  this_cpu_add(wait_ns, ktime_get_ns() - t0);
   Atomics.add(mem32, ms(MS_LEFT), 1);
   Atomics.notify(mem32, ms(MS_LEFT));
 }
 
 open_pending_handler(PENDING_STOP, multi_cpu_stop);
+
+/** Wait out a modeled latency as part of the stop (the caller's CPU spins; the others stay parked). */
+function stop_latency(ns: number): void {
+  if (ns <= 0) return;
+  this_cpu_add(modeled_ns, ns);
+  hw_latency_wait(ns);
+}
+
+/** Acknowledge `state` for the claimed idle CPUs: one cache-line transfer each. */
+function ack_for(claimed: readonly number[], state: number): void {
+  if (claimed.length === 0) return;
+  stop_latency(claimed.length * kconfig(K_CACHELINE_NS));
+  for (const cpu of claimed) on_behalf_of(cpu, () => enter_state(state));
+}
 
 /**
  * kernel/stop_machine.c __stop_machine: stop every CPU and run func(arg) in RUN on the first
@@ -123,6 +163,8 @@ export function stop_machine(func: KFunction, arg: number, on: 'first' | 'all' =
   Atomics.store(mem32, ms(MS_LEFT), 0);
   for (let cpu = 0; cpu < n; cpu++) if (cpu !== me) Atomics.store(mem32, stopper_idx(cpu), STOPPER_REQUESTED);
   set_state(STOPMACHINE_PREPARE);
+  // The caller waits for the stop; its CPU runs its own stopper meanwhile.
+  stopper_sched_in(stopper_of(me));
 
   // This CPU's part, and the claimed idle CPUs': each state as it comes.
   const claimed: number[] = [];
@@ -134,11 +176,14 @@ export function stop_machine(func: KFunction, arg: number, on: 'first' | 'all' =
         cur = st;
         if (cur === STOPMACHINE_DONE) break;
         enter_state(cur);
-        for (const cpu of claimed) on_behalf_of(cpu, () => enter_state(cur));
+        ack_for(claimed, cur);
         continue;
       }
       if (cur === STOPMACHINE_PREPARE) {
-        // Bring the others in: an idle CPU is claimed (and acknowledges PREPARE through us), a running one is asked.
+        // Bring the others in: an idle CPU is claimed (and acknowledges PREPARE through us once
+        // it has woken), a running one is asked.
+        const woken: number[] = [];
+        let slowest_exit = 0;
         for (let cpu = 0; cpu < n; cpu++) {
           if (cpu === me || Atomics.load(mem32, stopper_idx(cpu)) !== STOPPER_REQUESTED) continue;
           if (!claim_idle_cpu(cpu)) {
@@ -150,9 +195,13 @@ export function stop_machine(func: KFunction, arg: number, on: 'first' | 'all' =
             continue;
           }
           this_cpu_inc(nr_idle_acks);
-          this_cpu_add(idle_ack_ns, kconfig(K_IPI_NS));
-          claimed.push(cpu);
-          on_behalf_of(cpu, () => enter_state(STOPMACHINE_PREPARE));
+          slowest_exit = Math.max(slowest_exit, cpuidle_idle_exit(cpu, ktime_get_ns()));
+          woken.push(cpu);
+        }
+        if (woken.length) {
+          stop_latency(kconfig(K_IPI_NS) + slowest_exit);
+          claimed.push(...woken);
+          ack_for(woken, STOPMACHINE_PREPARE);
         }
         service_ipis();
       }
@@ -165,9 +214,12 @@ export function stop_machine(func: KFunction, arg: number, on: 'first' | 'all' =
     for (let left = Atomics.load(mem32, ms(MS_LEFT)); left < parked; left = Atomics.load(mem32, ms(MS_LEFT))) Atomics.wait(mem32, ms(MS_LEFT), left, 1);
     for (let cpu = 0; cpu < n; cpu++) {
       if (cpu === me) continue;
-      if (Atomics.exchange(mem32, stopper_idx(cpu), STOPPER_NONE) === STOPPER_CLAIMED_IDLE) release_claimed_cpu(cpu);
+      if (Atomics.exchange(mem32, stopper_idx(cpu), STOPPER_NONE) !== STOPPER_CLAIMED_IDLE) continue;
+      cpuidle_idle_enter(cpu, ktime_get_ns());
+      release_claimed_cpu(cpu);
     }
     Atomics.store(mem32, ms(MS_STATE), STOPMACHINE_NONE);
+    stopper_sched_out();
     mutex_unlock(stop_machine_data.addr + MS_MUTEX * 4);
   }
 }

@@ -4,7 +4,7 @@
 
 import { mem32 } from '../../machine/memory.ts';
 import { this_cpu_inc_index } from '../../machine/counters.ts';
-import { schedule_wait } from '../kernel/sched.ts';
+import { schedule_wait } from '../kernel/sched/wait.ts';
 import { lock_class_counter } from './lockdep.ts';
 
 export const MUTEX_SIZE = 8;

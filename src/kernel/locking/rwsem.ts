@@ -6,7 +6,7 @@
 
 import { mem32 } from '../../machine/memory.ts';
 import { this_cpu_inc_index } from '../../machine/counters.ts';
-import { schedule_wait } from '../kernel/sched.ts';
+import { schedule_wait } from '../kernel/sched/wait.ts';
 import { lock_class_counter } from './lockdep.ts';
 
 export const RWSEM_SIZE = 8;

@@ -11,12 +11,9 @@ import { define_counter, define_function, define_global } from '../../../../mach
 import { this_cpu_add, this_cpu_inc } from '../../../../machine/counters.ts';
 import { on_each_cpu } from '../../../kernel/smp.ts';
 import { stop_machine } from '../../../kernel/stop_machine.ts';
+import { INSN_SIZE, OP_INT3, OP_NOP5 } from '../include/asm/text-patching.ts';
+import { set_int3_handler } from './traps.ts';
 
-export const INSN_SIZE = 5;
-/** The first byte of each instruction a site can hold. */
-export const OP_NOP5 = 0x0f; // 0f 1f 44 00 00: ideal_nops[5], the x86-64 P6 5-byte NOP
-export const OP_JMP = 0xe9; // e9 rel32
-export const OP_INT3 = 0xcc;
 
 const nr_sites = define_counter('sim.text_poke.sites');
 const nr_stop_machine = define_counter('sim.text_poke.stop_machine');
@@ -110,7 +107,7 @@ export function text_poke_bp_batch(sites: readonly number[], insns: readonly Uin
 
 // arch/x86/kernel/alternative.c poke_int3_handler: a CPU ran a site while it held INT3. Returns
 // the first byte to act on: 3.12 resumes past the site (as the NOP would), 5.3 emulates the new one.
-export function poke_int3_handler(site: number): number {
+function poke_int3_handler(site: number): number {
   this_cpu_inc(nr_int3_traps);
   const n = Atomics.load(mem32, bp(BP_NR));
   for (let i = 0; i < n; i++) {
@@ -120,3 +117,5 @@ export function poke_int3_handler(site: number): number {
   // Not ours: the patch finished between the fetch and the trap; the site holds its new byte.
   return mem8[site];
 }
+
+set_int3_handler(poke_int3_handler);

@@ -5,7 +5,8 @@
 // text_poke_bp_batch (5.3+).
 
 import { kconfig, knob_index, knob_value_index } from '../../../config.ts';
-import { INSN_SIZE, OP_JMP, OP_NOP5, text_poke_bp_batch, text_poke_smp } from './alternative.ts';
+import { text_poke_bp_batch, text_poke_smp } from './alternative.ts';
+import { INSN_SIZE, OP_JMP, OP_NOP5 } from '../include/asm/text-patching.ts';
 
 const K_TEXT_POKE = knob_index('arch.text_poke');
 const POKE_STOP_MACHINE = knob_value_index('arch.text_poke', 'stop_machine');

@@ -1,0 +1,268 @@
+// perf events (kernel/events/core.c, 3.2; the inline hooks of include/linux/perf_event.h): per-task
+// counters of the cycles PMU, inherited by the task's children, and the context-switch hooks
+// behind the static key perf_sched_events. The first task event that has no parent takes the key
+// from 0 to 1 (perf_event_alloc → static_key_slow_inc); freeing it takes it back, at once in 3.2
+// and a second later from 3.3 (b202952075f6: jump_label_rate_limit(&perf_sched_events, HZ)).
+// Inherited child events have a parent and are not accounted.
+//
+// An event is a record in the arena; a task's events are a list from task_struct.perf_event_ctxp.
+// perf_event_open returns the event itself as the handle (the simulation has no file table).
+// The cycles PMU counts the machine clock while the task runs, at machine.cpu_mhz.
+
+import { mem32, memf64 } from '../../../machine/memory.ts';
+import { get_current } from '../../../machine/cpu.ts';
+import { ktime_get_ns } from '../../../machine/clock.ts';
+import { define_counter, this_cpu_inc } from '../../../machine/counters.ts';
+import { kconfig, knob_index } from '../../config.ts';
+import { define_kmem_cache, kmem_cache_free, kmem_cache_zalloc } from '../../mm/slab.ts';
+import { define_static_key, static_branch, type StaticKey } from '../../include/linux/jump_label.ts';
+import { jump_label_rate_limit, static_key_slow_dec_deferred, static_key_slow_inc } from '../jump_label.ts';
+import { HZ } from '../time/timer.ts';
+import { T_PERF_EVENTS } from '../fork.ts';
+
+// include/uapi/linux/perf_event.h
+export const PERF_TYPE_HARDWARE = 0;
+export const PERF_COUNT_HW_CPU_CYCLES = 0;
+export const ENOENT = 2;
+const EINVAL = 22;
+
+export interface PerfEventAttr {
+  type: number;
+  config: number;
+  /** Children the task forks after the open get an inherited event. */
+  inherit?: boolean;
+  /** Start disabled (perf stat opens its counters disabled, with enable_on_exec). */
+  disabled?: boolean;
+  enable_on_exec?: boolean;
+}
+
+/** The most sites perf_sched_events may have (the knob perf.sched_events_sites chooses). */
+const PERF_SCHED_EVENTS_MAX_SITES = 64;
+// kernel/events/core.c: "perf_sched_events : >0 events exist"; sites 0 and 1 are the hooks below
+export const perf_sched_events: StaticKey = define_static_key('perf_sched_events', PERF_SCHED_EVENTS_MAX_SITES);
+const SITE_SCHED_OUT = 0;
+const SITE_SCHED_IN = 1;
+
+// struct perf_event: words, then f64s from byte 32
+const PE_ATTR_TYPE = 0;
+const PE_ATTR_CONFIG = 1;
+const PE_ATTR_FLAGS = 2;
+const PE_PARENT = 3;
+const PE_TASK = 4;
+const PE_STATE = 5;
+const PE_ATTACH_STATE = 6;
+const PE_NEXT = 7; // next event of the task's context
+const PE_COUNT = 4; // f64 index: cycles counted by this event
+const PE_CHILD_COUNT = 5; // f64: what exited children's inherited events added
+const PE_TIME_ENABLED = 6; // f64: total_time_enabled, ns
+const PE_TIME_RUNNING = 7; // f64: total_time_running, ns
+const PE_TSTAMP = 8; // f64: when the event last became active
+const PE_TSTAMP_ENABLED = 9; // f64: when it was last enabled
+const PERF_EVENT_SIZE = 80;
+
+const ATTR_INHERIT = 1;
+const ATTR_ENABLE_ON_EXEC = 2;
+const PERF_ATTACH_TASK = 1;
+
+// enum perf_event_active_state (3.2 values, kept apart from 0 so a zeroed record is not valid)
+const STATE_EXIT = 1; // off its exited task's context, still readable (3.2 sets it OFF as it unlinks it)
+const STATE_OFF = 2;
+const STATE_INACTIVE = 3;
+const STATE_ACTIVE = 4;
+
+const perf_event_cache = define_kmem_cache('perf_event', PERF_EVENT_SIZE);
+const K_CPU_MHZ = knob_index('machine.cpu_mhz');
+const K_RATE_LIMIT_MS = knob_index('perf.sched_events_rate_limit_ms');
+const K_SITES = knob_index('perf.sched_events_sites');
+
+const nr_opened = define_counter('sim.perf.events_opened');
+const nr_inherited = define_counter('sim.perf.events_inherited');
+const nr_freed = define_counter('sim.perf.events_freed');
+const nr_sched_in = define_counter('sim.perf.sched_in');
+const nr_sched_out = define_counter('sim.perf.sched_out');
+
+const w = (ev: number, f: number) => (ev >> 2) + f;
+const d = (ev: number, f: number) => (ev >> 3) + f;
+
+/** The number of sites perf_sched_events has in this kernel (jump_label_init asks). */
+export function perf_sched_events_sites(): number {
+  return kconfig(K_SITES);
+}
+
+// kernel/events/core.c perf_event_init: "do not patch jump label more than once per second"
+export function perf_event_init(): void {
+  jump_label_rate_limit(perf_sched_events, Math.round((kconfig(K_RATE_LIMIT_MS) * HZ()) / 1000));
+}
+
+/** Cycles of the simulated CPU in `ns` of its time. */
+function cycles(ns: number): number {
+  return Math.round((ns * kconfig(K_CPU_MHZ)) / 1000);
+}
+
+// kernel/events/core.c event_sched_in / event_sched_out: the PMU counts while the event is active
+function event_sched_in(ev: number, now: number): void {
+  mem32[w(ev, PE_STATE)] = STATE_ACTIVE;
+  memf64[d(ev, PE_TSTAMP)] = now;
+}
+
+function event_sched_out(ev: number, now: number): void {
+  const ran = now - memf64[d(ev, PE_TSTAMP)];
+  memf64[d(ev, PE_COUNT)] += cycles(ran);
+  memf64[d(ev, PE_TIME_RUNNING)] += ran;
+  mem32[w(ev, PE_STATE)] = STATE_INACTIVE;
+}
+
+function event_enable(ev: number, now: number, running: boolean): void {
+  memf64[d(ev, PE_TSTAMP_ENABLED)] = now;
+  if (running) event_sched_in(ev, now);
+  else mem32[w(ev, PE_STATE)] = STATE_INACTIVE;
+}
+
+/** Stop an event's clocks for good (its task exited, or it is closed). */
+function event_freeze(ev: number, now: number): void {
+  const st = mem32[w(ev, PE_STATE)];
+  if (st === STATE_ACTIVE) event_sched_out(ev, now);
+  if (st === STATE_ACTIVE || st === STATE_INACTIVE) memf64[d(ev, PE_TIME_ENABLED)] += now - memf64[d(ev, PE_TSTAMP_ENABLED)];
+}
+
+function ctx_add(task: number, ev: number): void {
+  mem32[w(ev, PE_NEXT)] = mem32[(task >> 2) + T_PERF_EVENTS];
+  mem32[(task >> 2) + T_PERF_EVENTS] = ev;
+}
+
+function ctx_remove(task: number, ev: number): void {
+  let link = (task >> 2) + T_PERF_EVENTS;
+  while (mem32[link] !== 0 && mem32[link] !== ev) link = w(mem32[link], PE_NEXT);
+  if (mem32[link] === ev) mem32[link] = mem32[w(ev, PE_NEXT)];
+}
+
+// kernel/events/core.c perf_event_alloc (3.2): a task event without a parent takes perf_sched_events
+function perf_event_alloc(attr_type: number, attr_config: number, flags: number, task: number, parent: number): number {
+  const ev = kmem_cache_zalloc(perf_event_cache);
+  if (ev === 0) throw new Error('perf_event_alloc: out of memory');
+  mem32[w(ev, PE_ATTR_TYPE)] = attr_type;
+  mem32[w(ev, PE_ATTR_CONFIG)] = attr_config;
+  mem32[w(ev, PE_ATTR_FLAGS)] = flags;
+  mem32[w(ev, PE_PARENT)] = parent;
+  mem32[w(ev, PE_TASK)] = task;
+  mem32[w(ev, PE_ATTACH_STATE)] = PERF_ATTACH_TASK;
+  mem32[w(ev, PE_STATE)] = STATE_OFF;
+  if (parent === 0) {
+    this_cpu_inc(nr_opened);
+    if (mem32[w(ev, PE_ATTACH_STATE)] & PERF_ATTACH_TASK) static_key_slow_inc(perf_sched_events);
+  } else this_cpu_inc(nr_inherited);
+  return ev;
+}
+
+// kernel/events/core.c free_event (3.3: jump_label_dec_deferred)
+function free_event(ev: number): void {
+  if (mem32[w(ev, PE_PARENT)] === 0) {
+    this_cpu_inc(nr_freed);
+    if (mem32[w(ev, PE_ATTACH_STATE)] & PERF_ATTACH_TASK) static_key_slow_dec_deferred(perf_sched_events);
+  }
+  kmem_cache_free(perf_event_cache, ev);
+}
+
+// kernel/events/core.c sys_perf_event_open, for a per-task counter (cpu -1, no group, no flags):
+// the event, or -errno
+export function sys_perf_event_open(attr: PerfEventAttr, task: number, cpu: number, group_fd: number, flags: number): number {
+  if (cpu !== -1 || group_fd !== -1 || flags !== 0 || task === 0) return -EINVAL;
+  if (attr.type !== PERF_TYPE_HARDWARE || attr.config !== PERF_COUNT_HW_CPU_CYCLES) return -ENOENT;
+  const f = (attr.inherit ? ATTR_INHERIT : 0) | (attr.enable_on_exec ? ATTR_ENABLE_ON_EXEC : 0);
+  const ev = perf_event_alloc(attr.type, attr.config, f, task, 0);
+  ctx_add(task, ev);
+  if (!attr.disabled) event_enable(ev, ktime_get_ns(), task === get_current());
+  return ev;
+}
+
+/** What read(2) of a counter gives (PERF_FORMAT_TOTAL_TIME_ENABLED | _RUNNING). */
+export interface PerfReadValue {
+  count: number;
+  time_enabled: number;
+  time_running: number;
+}
+
+// kernel/events/core.c perf_event_read_value: the event's count with its children's
+export function perf_event_read_value(ev: number): PerfReadValue {
+  const now = ktime_get_ns();
+  const st = mem32[w(ev, PE_STATE)];
+  const running_now = st === STATE_ACTIVE ? now - memf64[d(ev, PE_TSTAMP)] : 0;
+  const enabled_now = st === STATE_ACTIVE || st === STATE_INACTIVE ? now - memf64[d(ev, PE_TSTAMP_ENABLED)] : 0;
+  return {
+    count: memf64[d(ev, PE_COUNT)] + memf64[d(ev, PE_CHILD_COUNT)] + cycles(running_now),
+    time_enabled: memf64[d(ev, PE_TIME_ENABLED)] + enabled_now,
+    time_running: memf64[d(ev, PE_TIME_RUNNING)] + running_now,
+  };
+}
+
+// kernel/events/core.c perf_release → perf_event_release_kernel → free_event: close(2)
+export function perf_event_release(ev: number): void {
+  if (mem32[w(ev, PE_STATE)] !== STATE_EXIT) {
+    event_freeze(ev, ktime_get_ns());
+    ctx_remove(mem32[w(ev, PE_TASK)], ev);
+  }
+  free_event(ev);
+}
+
+// kernel/events/core.c perf_event_init_task → inherit_event: the child of a counted task gets a
+// copy of each inheritable event, with the original as parent (not accounted)
+export function perf_event_init_task(child: number, parent_task: number): void {
+  const now = ktime_get_ns();
+  for (let ev = mem32[(parent_task >> 2) + T_PERF_EVENTS]; ev !== 0; ev = mem32[w(ev, PE_NEXT)]) {
+    if (!(mem32[w(ev, PE_ATTR_FLAGS)] & ATTR_INHERIT)) continue;
+    const top = mem32[w(ev, PE_PARENT)] || ev;
+    const c = perf_event_alloc(mem32[w(ev, PE_ATTR_TYPE)], mem32[w(ev, PE_ATTR_CONFIG)], mem32[w(ev, PE_ATTR_FLAGS)], child, top);
+    ctx_add(child, c);
+    if (mem32[w(ev, PE_STATE)] !== STATE_OFF) event_enable(c, now, false);
+  }
+}
+
+// kernel/events/core.c perf_event_enable_on_exec: exec turns on the events waiting for it
+export function perf_event_enable_on_exec(task: number): void {
+  const now = ktime_get_ns();
+  for (let ev = mem32[(task >> 2) + T_PERF_EVENTS]; ev !== 0; ev = mem32[w(ev, PE_NEXT)]) {
+    if (mem32[w(ev, PE_ATTR_FLAGS)] & ATTR_ENABLE_ON_EXEC && mem32[w(ev, PE_STATE)] === STATE_OFF) event_enable(ev, now, task === get_current());
+  }
+}
+
+// kernel/events/core.c perf_event_exit_task: an inherited event gives its count to its parent and
+// goes; a top-level event stays for its owner to read and close
+export function perf_event_exit_task(task: number): void {
+  const now = ktime_get_ns();
+  let ev = mem32[(task >> 2) + T_PERF_EVENTS];
+  mem32[(task >> 2) + T_PERF_EVENTS] = 0;
+  while (ev !== 0) {
+    const next = mem32[w(ev, PE_NEXT)];
+    event_freeze(ev, now);
+    const parent = mem32[w(ev, PE_PARENT)];
+    if (parent !== 0) {
+      memf64[d(parent, PE_CHILD_COUNT)] += memf64[d(ev, PE_COUNT)] + memf64[d(ev, PE_CHILD_COUNT)];
+      free_event(ev);
+    } else mem32[w(ev, PE_STATE)] = STATE_EXIT;
+    ev = next;
+  }
+}
+
+// kernel/events/core.c __perf_event_task_sched_out: stop the outgoing task's counters
+function __perf_event_task_sched_out(prev: number): void {
+  this_cpu_inc(nr_sched_out);
+  const now = ktime_get_ns();
+  for (let ev = mem32[(prev >> 2) + T_PERF_EVENTS]; ev !== 0; ev = mem32[w(ev, PE_NEXT)]) if (mem32[w(ev, PE_STATE)] === STATE_ACTIVE) event_sched_out(ev, now);
+}
+
+// kernel/events/core.c __perf_event_task_sched_in: start the incoming task's counters
+function __perf_event_task_sched_in(task: number): void {
+  this_cpu_inc(nr_sched_in);
+  const now = ktime_get_ns();
+  for (let ev = mem32[(task >> 2) + T_PERF_EVENTS]; ev !== 0; ev = mem32[w(ev, PE_NEXT)]) if (mem32[w(ev, PE_STATE)] === STATE_INACTIVE) event_sched_in(ev, now);
+}
+
+// include/linux/perf_event.h perf_event_task_sched_out (prepare_task_switch)
+export function perf_event_task_sched_out(prev: number): void {
+  if (static_branch(perf_sched_events, SITE_SCHED_OUT)) __perf_event_task_sched_out(prev);
+}
+
+// include/linux/perf_event.h perf_event_task_sched_in (finish_task_switch)
+export function perf_event_task_sched_in(task: number): void {
+  if (static_branch(perf_sched_events, SITE_SCHED_IN)) __perf_event_task_sched_in(task);
+}
