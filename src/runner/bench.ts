@@ -132,6 +132,11 @@ export async function bench(o: BenchOptions, io: BenchIO, signal: StopSignal): P
   } catch (e) {
     throw new UsageError(`--param: ${(e as Error).message}`);
   }
+  const nr_background = workload.kind === 'throughput' ? (workload.background?.tasks(params) ?? 0) : 0;
+  const most = Math.max(...o.tasks);
+  if (most + nr_background > o.nr_cpus) {
+    throw new UsageError(`${entry.name}: ${most} tasks and ${nr_background} background task${nr_background === 1 ? '' : 's'} need ${most + nr_background} CPUs, --cpus is ${o.nr_cpus} (each has a CPU of its own; try --tasks ${Math.max(1, o.nr_cpus - nr_background)})`);
+  }
   const root = resolve(o.results);
   check_writable(root);
   check_layout(o.layout);

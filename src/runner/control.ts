@@ -35,6 +35,8 @@ export interface TaskMessage {
   cpu: number;
   /** The task_struct this worker runs as. */
   task: number;
+  /** A background task: runs the workload's background loop. */
+  background?: boolean;
 }
 
 export interface TaskResult {

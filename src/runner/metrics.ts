@@ -115,6 +115,15 @@ export function sim_stats(points: readonly PointResult[], per_op: ReadonlyMap<st
   return out;
 }
 
+/** The points' counters divided by what `of` counts in them (operations, background passes), summed over the points. */
+export function measured_per(points: readonly PointResult[], of: (p: PointResult) => number): Map<string, number> {
+  const n = points.reduce((sum, p) => sum + of(p), 0);
+  const out = new Map<string, number>();
+  if (n <= 0) return out;
+  for (const p of points) for (const [k, v] of p.counters) out.set(k, (out.get(k) ?? 0) + v / n);
+  return out;
+}
+
 /** lkp's dmesg stat name for a kernel message: `dmesg.<message with non-alphanumerics as _>`. */
 export function dmesg_stat(message: string): string {
   return `dmesg.${message.replace(/[^a-zA-Z0-9<>!=]/g, '_').replace(/__+/g, '_').replace(/^_|_$/g, '')}`;

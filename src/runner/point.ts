@@ -56,6 +56,8 @@ export interface PointResult {
   ops: number;
   /** Machine counters over the same span. */
   counters: Map<string, number>;
+  /** Passes of the background tasks' loops over the same span (0 without background tasks). */
+  background_counts: number;
   /** A scenario's metrics, averaged over its tasks. */
   metrics: Record<string, number>;
   errors: string[];
@@ -116,7 +118,7 @@ function with_timeout<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
 }
 
 function failed_point(spec: PointSpec, parent: ParentShape, error: string, setup_ms: number, signal: StopSignal): PointResult {
-  return { mode: spec.mode, nr_tasks: spec.nr_tasks, parent, samples: [], average: 0, idle: 100, ops: 0, counters: new Map(), metrics: {}, errors: [error], kernel_log: read_kernel_log().messages, setup_ms, teardown_ms: 0, interrupted: signal.stopped };
+  return { mode: spec.mode, nr_tasks: spec.nr_tasks, parent, samples: [], average: 0, idle: 100, ops: 0, counters: new Map(), background_counts: 0, metrics: {}, errors: [error], kernel_log: read_kernel_log().messages, setup_ms, teardown_ms: 0, interrupted: signal.stopped };
 }
 
 export async function run_point(spec: PointSpec, pool: TaskPool, hooks: PointHooks, signal: StopSignal): Promise<PointResult> {
@@ -145,12 +147,43 @@ export async function run_point(spec: PointSpec, pool: TaskPool, hooks: PointHoo
   }
   const flags = mode === 'thread' ? CLONE_VM | CLONE_THREAD : 0;
   const tasks = Array.from({ length: nr_tasks }, () => kernel_clone(flags));
+  const background = spec.workload.kind === 'throughput' ? spec.workload.background : undefined;
+  const nr_background = background?.tasks(spec.params) ?? 0;
+  // Background tasks are processes of their own (perf is not a thread of the benchmark).
+  const bg_tasks = Array.from({ length: nr_background }, () => kernel_clone(0));
   cpu_exit();
 
   const ctl = new_control();
   const slots = new_slots(nr_tasks);
-  pool.ensure(nr_tasks);
+  const bg_ctl = new_control();
+  const bg_slots = new_slots(Math.max(1, nr_background));
+  pool.ensure(nr_tasks + nr_background);
   let settled = 0;
+  const bg_results: Array<Promise<TaskResult>> = bg_tasks.map((task, nr) =>
+    pool
+      .run({
+        machine: kernel.machine,
+        control: bg_ctl.buffer as SharedArrayBuffer,
+        slots: bg_slots.buffer as SharedArrayBuffer,
+        workload_file: spec.workload_built,
+        params: spec.params,
+        mode: 'process',
+        nr,
+        nr_tasks: nr_background,
+        cpu: spec.nr_cpus - 1 - nr,
+        task,
+        background: true,
+      })
+      .catch((e: unknown): TaskResult => ({ ok: false, error: `worker died: ${e instanceof Error ? e.message : String(e)}` }))
+      .then((r) => {
+        settled++;
+        if (!r.ok) {
+          errors.push(`background task ${nr}: ${r.error}`);
+          Atomics.store(ctl, CTL_STOP, 1);
+        }
+        return r;
+      }),
+  );
   const results: Array<Promise<TaskResult>> = tasks.map((task, nr) =>
     pool
       .run({
@@ -176,7 +209,20 @@ export async function run_point(spec: PointSpec, pool: TaskPool, hooks: PointHoo
       }),
   );
 
-  const ready = await wait_until(ctl, CTL_READY, () => Atomics.load(ctl, CTL_READY) === nr_tasks, () => settled > 0 || signal.stopped, READY_TIMEOUT_MS);
+  // The background tasks start first and run while the measured ones get ready.
+  let ready = await wait_until(bg_ctl, CTL_READY, () => Atomics.load(bg_ctl, CTL_READY) === nr_background, () => settled > 0 || signal.stopped, READY_TIMEOUT_MS);
+  if (ready) {
+    Atomics.store(bg_ctl, CTL_GO, 1);
+    Atomics.notify(bg_ctl, CTL_GO);
+    ready = await wait_until(ctl, CTL_READY, () => Atomics.load(ctl, CTL_READY) === nr_tasks, () => settled > 0 || signal.stopped, READY_TIMEOUT_MS);
+  }
+  const background_passes = () => {
+    let n = 0;
+    for (let i = 0; i < nr_background; i++) n += bg_slots[i * SLOT_STRIDE];
+    return n;
+  };
+  let background_counts = 0;
+  let background_rate = 0;
   const samples: Sample[] = [];
   let before = new Map<string, number>();
   let after = new Map<string, number>();
@@ -188,8 +234,12 @@ export async function run_point(spec: PointSpec, pool: TaskPool, hooks: PointHoo
   if (!ready) {
     if (!signal.stopped && settled === 0) errors.push(`tasks not ready after ${READY_TIMEOUT_MS / 1000} s`);
     Atomics.store(ctl, CTL_ABORT, 1);
+    Atomics.store(bg_ctl, CTL_ABORT, 1);
+    Atomics.store(bg_ctl, CTL_STOP, 1);
   } else {
     before = snapshot_counters();
+    const bg_before = background_passes();
+    const t_go = performance.now();
     const cpu_before = read_cpu_times();
     Atomics.store(ctl, CTL_GO, 1);
     Atomics.notify(ctl, CTL_GO);
@@ -217,15 +267,21 @@ export async function run_point(spec: PointSpec, pool: TaskPool, hooks: PointHoo
     idle = idle_percent(cpu_before, read_cpu_times());
     if (!stopped) errors.push(`tasks did not stop within ${STOP_TIMEOUT_MS / 1000} s`);
     after = snapshot_counters();
+    background_counts = background_passes() - bg_before;
+    if (background) background_rate = background_counts / ((performance.now() - t_go) / 1000);
     for (let i = 0; i < nr_tasks; i++) ops += slots[i * SLOT_STRIDE];
+    Atomics.store(bg_ctl, CTL_STOP, 1);
+    if (!(await wait_until(bg_ctl, CTL_STOPPED, () => Atomics.load(bg_ctl, CTL_STOPPED) === nr_background, () => false, STOP_TIMEOUT_MS))) {
+      errors.push(`background tasks did not stop within ${STOP_TIMEOUT_MS / 1000} s`);
+    }
   }
 
-  const outcome = await with_timeout(Promise.all(results), STOP_TIMEOUT_MS);
+  const outcome = await with_timeout(Promise.all([...results, ...bg_results]), STOP_TIMEOUT_MS);
   if (outcome === 'timeout') {
     if (errors.length === 0) errors.push(`tasks did not finish within ${STOP_TIMEOUT_MS / 1000} s`);
     await pool.destroy();
   }
-  const finished = outcome === 'timeout' ? [] : outcome;
+  const finished = outcome === 'timeout' ? [] : outcome.slice(0, nr_tasks);
 
   // The tasks are gone: the parent cleans up on CPU 0 (will-it-scale's testcase_cleanup).
   if (errors.length === 0 && spec.workload.cleanup) {
@@ -243,6 +299,7 @@ export async function run_point(spec: PointSpec, pool: TaskPool, hooks: PointHoo
   for (const r of with_metrics) {
     for (const [k, v] of Object.entries(r.metrics!)) metrics[k] = (metrics[k] ?? 0) + v / with_metrics.length;
   }
+  if (background) metrics[`${background.counts}_per_s`] = background_rate;
   const failed = errors.length > 0;
   return {
     mode,
@@ -253,6 +310,7 @@ export async function run_point(spec: PointSpec, pool: TaskPool, hooks: PointHoo
     idle,
     ops: spec.workload.kind === 'scenario' ? with_metrics.length : ops,
     counters: diff_counters(after, before),
+    background_counts,
     metrics,
     errors,
     kernel_log: read_kernel_log().messages,

@@ -1,7 +1,7 @@
 // One run: the sweep over task counts and modes (runtest.py's order: for each task count, the
 // process point, then the thread point), then the run's stats and printed output.
 
-import { CSV_HEAD, csv_rows, dmesg_stat, format_csv_row, parse_will_it_scale, sim_stats } from './metrics.ts';
+import { CSV_HEAD, csv_rows, dmesg_stat, format_csv_row, measured_per, parse_will_it_scale, sim_stats } from './metrics.ts';
 import { run_point, type ParentShape, type PointHooks, type PointResult, type PointSpec, type StopSignal } from './point.ts';
 import { probe_workload } from './probe.ts';
 import type { TaskPool } from './pool.ts';
@@ -118,18 +118,18 @@ export async function run_sweep(spec: RunSpec, pool: TaskPool, hooks: RunHooks, 
   const stats: Record<string, number> = {};
   if (throughput) {
     for (const [k, v] of Object.entries(parse_will_it_scale(csv.join('\n')))) stats[`will-it-scale.${k}`] = v;
-  } else {
-    // Averaged over the points that ran: a failed point has no metrics to average in.
-    const sums: Record<string, number> = {};
-    const ran = points.filter((p) => p.errors.length === 0);
-    for (const p of ran) {
-      for (const [k, v] of Object.entries(p.metrics)) {
-        stats[`${spec.name}.${p.nr_tasks}.${p.mode}.${k}`] = v;
-        sums[k] = (sums[k] ?? 0) + v / ran.length;
-      }
-    }
-    for (const [k, v] of Object.entries(sums)) stats[`${spec.name}.${k}`] = v;
   }
+  // A scenario's metrics, or a throughput workload's background tasks': per point, and averaged
+  // over the points that ran (a failed point has no metrics to average in).
+  const sums: Record<string, number> = {};
+  const ran = points.filter((p) => p.errors.length === 0);
+  for (const p of ran) {
+    for (const [k, v] of Object.entries(p.metrics)) {
+      stats[`${spec.name}.${p.nr_tasks}.${p.mode}.${k}`] = v;
+      sums[k] = (sums[k] ?? 0) + v / ran.length;
+    }
+  }
+  for (const [k, v] of Object.entries(sums)) stats[`${spec.name}.${k}`] = v;
   const failed = points.some((p) => p.errors.length > 0);
   // lkp's marks of a run whose test failed: the test's own fail stat, and last_state.exit_fail (the program exited non-zero).
   if (failed) {
@@ -137,9 +137,15 @@ export async function run_sweep(spec: RunSpec, pool: TaskPool, hooks: RunHooks, 
     stats['last_state.exit_fail'] = 1;
   }
   Object.assign(stats, time_stats(usage_before, process.resourceUsage(), (performance.now() - t0) / 1000));
-  const probed = spec.workload.kind === 'throughput' && !failed && !signal.stopped && plan.length > 0;
-  const per_op = probed ? probe_per_op(spec, plan[0].mode, log) : new Map<string, number>();
+  // The probe runs the loop alone; with background tasks the counters that matter are theirs, so
+  // per op is measured over the points instead (not exact), and per background pass as well.
+  const background = spec.workload.kind === 'throughput' ? spec.workload.background : undefined;
+  const probed = spec.workload.kind === 'throughput' && !background && !failed && !signal.stopped && plan.length > 0;
+  const per_op = probed ? probe_per_op(spec, plan[0].mode, log) : background && !failed ? measured_per(points, (p) => p.ops) : new Map<string, number>();
   Object.assign(stats, sim_stats(points, per_op));
+  if (background && !failed) {
+    for (const [k, v] of measured_per(points, (p) => p.background_counts)) stats[`${k}_per_${background.pass}`] = v;
+  }
 
   const kernel_messages = points.flatMap((p) => p.kernel_log);
   for (const m of new Set(kernel_messages)) stats[dmesg_stat(m)] = 1;

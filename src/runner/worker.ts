@@ -52,7 +52,10 @@ export default async function run_task(msg: TaskMessage): Promise<TaskResult> {
   try {
     cpu_enter(msg.cpu);
     set_current(msg.task);
-    if (w.kind === 'throughput') w.testcase(task);
+    if (msg.background) {
+      if (w.kind !== 'throughput' || !w.background) throw new Error('background task of a workload without one');
+      w.background.loop(task);
+    } else if (w.kind === 'throughput') w.testcase(task);
     else result = { ok: true, metrics: w.scenario(task) };
   } catch (e) {
     result = { ok: false, error: describe(e) };

@@ -51,8 +51,25 @@ interface WorkloadBase {
   cleanup?(ctx: ParentContext): void;
 }
 
+/**
+ * Tasks beside the measured ones, not counted in the samples (the `perf stat` loop that disturbs
+ * them): always processes, one per CPU from the last CPU down, started before the start barrier
+ * and stopped after the point. What they count is stored as `<workload>.<counts>_per_s`, and the
+ * machine's counters also per pass as `sim.*_per_<pass>`.
+ */
+export interface BackgroundTasks {
+  /** How many, for these parameters (0: none, the undisturbed baseline). */
+  tasks(params: Params): number;
+  /** What passes of the loop are called, e.g. 'invocations', and one of them, 'invocation'. */
+  counts: string;
+  pass: string;
+  /** Loop until `t.running()` is false, adding each pass to `t.iterations[t.slot]`. */
+  loop(t: TaskContext): void;
+}
+
 export interface ThroughputWorkload extends WorkloadBase {
   kind: 'throughput';
+  background?: BackgroundTasks;
   /** Loop until `t.running()` is false, adding each operation to `t.iterations[t.slot]`. */
   testcase(t: TaskContext): void;
 }

@@ -7,6 +7,13 @@ import { do_sched_yield } from '../kernel/kernel/sched/core.ts';
 import { current_mm, sys_brk, sys_mmap, sys_munmap } from '../kernel/mm/mmap.ts';
 import { handle_mm_fault } from '../kernel/mm/memory.ts';
 import { sys_mprotect } from '../kernel/mm/mprotect.ts';
+import { sys_fork } from '../kernel/kernel/fork.ts';
+import { do_exit, sys_wait4 } from '../kernel/kernel/exit.ts';
+import { exec_elf, type ElfImage, type ExecLayout } from '../kernel/fs/exec.ts';
+import { get_current } from '../machine/cpu.ts';
+import {
+  perf_event_read_value, perf_event_release, sys_perf_event_open, type PerfEventAttr, type PerfReadValue,
+} from '../kernel/kernel/events/core.ts';
 
 export function getppid(): number {
   enter();
@@ -71,4 +78,61 @@ export function sbrk(increment: number): number {
 /** A user-mode write to addr: the page fault the first write takes (0, or -1 for SIGSEGV). */
 export function write_fault(addr: number): number {
   return handle_mm_fault(current_mm(), addr, true) < 0 ? -1 : 0;
+}
+
+/** fork(2): the child (its task, standing in for its pid), which runs `child` once it is scheduled. */
+export function fork(child: () => void): number {
+  enter();
+  const r = sys_fork(child);
+  exit();
+  return r;
+}
+
+/** wait4(2) for one child: its status as waitpid reports it, or -ECHILD. */
+export function wait4(child: number): number {
+  enter();
+  const r = sys_wait4(child);
+  exit();
+  return r;
+}
+
+/** execve(2) of an ELF program with its interpreter (the kernel's part of it). */
+export function execve(program: ElfImage, interp: ElfImage | null, layout: ExecLayout): void {
+  enter();
+  exec_elf(program, interp, layout);
+  exit();
+}
+
+/** _exit(2): the calling process ends; its code must not go on after this. */
+export function _exit(code: number): void {
+  enter();
+  do_exit(code);
+}
+
+/** getpid's task: the calling process (for perf_event_open's pid 0 = self). */
+export function current_task(): number {
+  return get_current();
+}
+
+/** perf_event_open(2): the counter's handle, or -errno. `task` stands in for the pid. */
+export function perf_event_open(attr: PerfEventAttr, task: number, cpu: number, group_fd: number, flags: number): number {
+  enter();
+  const r = sys_perf_event_open(attr, task, cpu, group_fd, flags);
+  exit();
+  return r;
+}
+
+/** read(2) of a counter. */
+export function read_counter(ev: number): PerfReadValue {
+  enter();
+  const r = perf_event_read_value(ev);
+  exit();
+  return r;
+}
+
+/** close(2) of a counter. */
+export function close_counter(ev: number): void {
+  enter();
+  perf_event_release(ev);
+  exit();
 }

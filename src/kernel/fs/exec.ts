@@ -18,6 +18,7 @@ import {
 } from '../mm/mmap.ts';
 import { VmaIterator, vm_area_alloc, vma_iter_config, vma_iter_prealloc, vma_iter_store } from '../mm/vma.ts';
 import { T_MM, mm_alloc, mmput } from '../kernel/fork.ts';
+import { perf_event_enable_on_exec } from '../kernel/events/core.ts';
 
 /** A loadable segment of an ELF file, in pages. */
 export interface ElfSegment {
@@ -187,6 +188,8 @@ export function exec_elf(program: ElfImage, interp: ElfImage | null, layout: Exe
     mm_set(mm, MM_BRK, start_brk);
     const interp_base = interp ? load_image(mm, interp, 0) : 0;
     map_vdso(mm, layout.vdso);
+    // fs/exec.c setup_new_exec → perf_event_comm (3.2): counters opened with enable_on_exec start
+    perf_event_enable_on_exec(task);
     return { mm, load_bias, interp_base };
   } finally {
     mmap_write_unlock(mm);

@@ -15,6 +15,7 @@ import {
 import { memcpy } from '../../machine/memory.ts';
 import { kconfig, knob_index, knob_value_index } from '../config.ts';
 import { perf_event_init_task } from './events/core.ts';
+import { wake_up_new_task } from './sched/core.ts';
 import { ULONG_MAX, __mt_dup, mas_find, mas_store, mt_clear_in_rcu, mt_set_in_rcu } from '../lib/maple_tree.ts';
 import { down_write, up_write } from '../locking/rwsem.ts';
 import { anon_vma_fork } from '../mm/rmap.ts';
@@ -198,3 +199,11 @@ export function kernel_clone(clone_flags: number): number {
   return task;
 }
 
+
+// kernel/fork.c sys_fork: a child process, runnable on this CPU; `entry` is its user code from
+// the return of fork (the simulation's tasks run JavaScript)
+export function sys_fork(entry: () => void): number {
+  const child = kernel_clone(0);
+  wake_up_new_task(child, entry);
+  return child;
+}

@@ -64,6 +64,18 @@ const wait_ns = define_counter('sim.stop_machine.wait_ns');
 /** The modeled part: hardware latencies the caller waited out while the others were stopped. */
 const modeled_ns = define_counter('sim.stop_machine.modeled_ns');
 
+// Linux's stopped CPUs spin on the state with interrupts off, so a state change reaches them at
+// once. A host thread that slept on the word would add the host's wake-up latency (tens of µs)
+// to every state: the CPUs spin for up to this long, then sleep on it, so that a host with fewer
+// cores than busy simulated CPUs still gets on.
+const STOP_SPIN_NS = 1_000_000;
+
+/** Wait for the state word to leave `cur`: spin, then sleep. */
+function wait_state_change(cur: number, since: number): void {
+  if (ktime_get_ns() - since < STOP_SPIN_NS) return;
+  Atomics.wait(mem32, ms(MS_STATE), cur, 0.05);
+}
+
 function ms(field: number): number {
   return (stop_machine_data.addr >> 2) + field;
 }
@@ -114,14 +126,16 @@ function multi_cpu_stop(): void {
   stopper_sched_in(stopper_of(smp_processor_id()));
   Atomics.add(mem32, ms(MS_PARKED), 1);
   let cur = STOPMACHINE_NONE;
+  let since = t0;
   do {
     const st = Atomics.load(mem32, ms(MS_STATE));
     if (st !== cur) {
       cur = st;
+      since = ktime_get_ns();
       enter_state(cur);
     } else {
       if (cur === STOPMACHINE_PREPARE) service_ipis();
-      Atomics.wait(mem32, ms(MS_STATE), cur, cur === STOPMACHINE_PREPARE ? 0.05 : 1);
+      wait_state_change(cur, since);
     }
   } while (cur !== STOPMACHINE_EXIT);
   stopper_sched_out();
@@ -169,11 +183,13 @@ export function stop_machine(func: KFunction, arg: number, on: 'first' | 'all' =
   // This CPU's part, and the claimed idle CPUs': each state as it comes.
   const claimed: number[] = [];
   let cur = STOPMACHINE_NONE;
+  let since = ktime_get_ns();
   try {
     while (cur !== STOPMACHINE_DONE) {
       const st = Atomics.load(mem32, ms(MS_STATE));
       if (st !== cur) {
         cur = st;
+        since = ktime_get_ns();
         if (cur === STOPMACHINE_DONE) break;
         enter_state(cur);
         ack_for(claimed, cur);
@@ -205,7 +221,7 @@ export function stop_machine(func: KFunction, arg: number, on: 'first' | 'all' =
         }
         service_ipis();
       }
-      if (Atomics.load(mem32, ms(MS_STATE)) === cur) Atomics.wait(mem32, ms(MS_STATE), cur, 0.05);
+      if (Atomics.load(mem32, ms(MS_STATE)) === cur) wait_state_change(cur, since);
     }
   } finally {
     // Every CPU has acknowledged EXIT, or the function threw here: then send the parked ones to EXIT.
