@@ -59,6 +59,9 @@ describe('bench: bad input', () => {
     ['unknown preset', ['getppid1', '--kernel', 'v2.4'], /unknown kernel preset 'v2\.4'/],
     ['unknown parameter', ['getppid1', '--param', 'size=1'], /--param: unknown parameter 'size' \(this workload has none\)/],
     ['unwritable results', ['getppid1', '--results', unwritable], /results directory .* is not writable/],
+    ['negative spawners', ['perf_stat_spawn', '--param', 'spawners=-1', '--tasks', '1'], /--param: parameter spawners: -1 is out of range 0\.\.8/],
+    ['perf_user_us not a number', ['perf_stat_spawn', '--param', 'perf_user_us=fast', '--tasks', '1'], /--param: parameter perf_user_us: 'fast' is not an integer/],
+    ['no CPU left for the background task', ['perf_stat_spawn', '--cpus', '4', '--tasks', '4'], /perf_stat_spawn: 4 tasks and 1 background task need 5 CPUs, --cpus is 4/],
   ];
   for (const [name, args, message] of cases) {
     it(`${name}: one line on stderr, exit 2`, () => {

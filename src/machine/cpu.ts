@@ -6,6 +6,7 @@
 // periods) do not wait for an idle CPU: the caller claims it, does its part on its behalf and
 // counts that as a modeled cost, the way an idle CPU in Linux answers from its idle loop.
 
+import { availableParallelism } from 'node:os';
 import { ktime_get_ns } from './clock.ts';
 import { mem32 } from './memory.ts';
 import { nr_cpu_ids, per_cpu_base, per_cpu_ptr } from './percpu.ts';
@@ -111,6 +112,19 @@ function switch_to(cpu: number): void {
 
 export function smp_processor_id(): number {
   return this_cpu;
+}
+
+const host_cores = availableParallelism();
+
+/**
+ * Whether a CPU that must wait for others may spin on the host: only while the simulated CPUs
+ * with threads fit the host's cores. Past that a spinning thread takes the core another
+ * simulated CPU needs, and the wait grows by the host's time slices.
+ */
+export function host_can_spin(): boolean {
+  let running = 0;
+  for (let cpu = 0, n = nr_cpu_ids(); cpu < n; cpu++) if (Atomics.load(mem32, state_idx(cpu, CS_OWNER)) === CPU_RUNNING) running++;
+  return running <= host_cores;
 }
 
 export function cpu_owner(cpu: number): number {

@@ -18,6 +18,7 @@ import { fork_init } from '../kernel/fork.ts';
 import { perf_event_init, perf_sched_events, perf_sched_events_sites } from '../kernel/events/core.ts';
 import { cpuidle_init } from '../drivers/cpuidle/governors/menu.ts';
 import '../arch/x86/kernel/alternative.ts';
+import { sched_init } from '../kernel/sched/core.ts';
 
 export interface BootOptions extends MachineOptions {
   config: ResolvedConfig;
@@ -33,6 +34,7 @@ export interface BootedKernel {
 export function start_kernel(opts: BootOptions): BootedKernel {
   const machine = create_machine(opts);
   cpu_enter(0);
+  sched_init();
   kconfig_install(opts.config);
   page_alloc_init();
   kmem_cache_init();
@@ -53,4 +55,5 @@ export function start_kernel(opts: BootOptions): BootedKernel {
 /** Map a booted machine on this thread (workers, before they enter their CPU). */
 export function attach_kernel(machine: MachineDescriptor): void {
   attach_machine(machine);
+  sched_init();
 }

@@ -12,7 +12,7 @@
 
 import { mem32 } from '../../machine/memory.ts';
 import {
-  PENDING_STOP, claim_idle_cpu, on_behalf_of, open_pending_handler, raise_pending, release_claimed_cpu, service_ipis,
+  PENDING_STOP, claim_idle_cpu, host_can_spin, on_behalf_of, open_pending_handler, raise_pending, release_claimed_cpu, service_ipis,
   smp_processor_id,
 } from '../../machine/cpu.ts';
 import { nr_cpu_ids, per_cpu_ptr } from '../../machine/percpu.ts';
@@ -66,13 +66,13 @@ const modeled_ns = define_counter('sim.stop_machine.modeled_ns');
 
 // Linux's stopped CPUs spin on the state with interrupts off, so a state change reaches them at
 // once. A host thread that slept on the word would add the host's wake-up latency (tens of µs)
-// to every state: the CPUs spin for up to this long, then sleep on it, so that a host with fewer
-// cores than busy simulated CPUs still gets on.
+// to every state: the CPUs spin for up to this long, then sleep on it; and they sleep at once
+// when the busy simulated CPUs outnumber the host's cores (host_can_spin).
 const STOP_SPIN_NS = 1_000_000;
 
 /** Wait for the state word to leave `cur`: spin, then sleep. */
-function wait_state_change(cur: number, since: number): void {
-  if (ktime_get_ns() - since < STOP_SPIN_NS) return;
+function wait_state_change(cur: number, since: number, spin: boolean): void {
+  if (spin && ktime_get_ns() - since < STOP_SPIN_NS) return;
   Atomics.wait(mem32, ms(MS_STATE), cur, 0.05);
 }
 
@@ -127,6 +127,7 @@ function multi_cpu_stop(): void {
   Atomics.add(mem32, ms(MS_PARKED), 1);
   let cur = STOPMACHINE_NONE;
   let since = t0;
+  const spin = host_can_spin();
   do {
     const st = Atomics.load(mem32, ms(MS_STATE));
     if (st !== cur) {
@@ -135,7 +136,7 @@ function multi_cpu_stop(): void {
       enter_state(cur);
     } else {
       if (cur === STOPMACHINE_PREPARE) service_ipis();
-      wait_state_change(cur, since);
+      wait_state_change(cur, since, spin);
     }
   } while (cur !== STOPMACHINE_EXIT);
   stopper_sched_out();
@@ -184,6 +185,7 @@ export function stop_machine(func: KFunction, arg: number, on: 'first' | 'all' =
   const claimed: number[] = [];
   let cur = STOPMACHINE_NONE;
   let since = ktime_get_ns();
+  const spin = host_can_spin();
   try {
     while (cur !== STOPMACHINE_DONE) {
       const st = Atomics.load(mem32, ms(MS_STATE));
@@ -221,7 +223,7 @@ export function stop_machine(func: KFunction, arg: number, on: 'first' | 'all' =
         }
         service_ipis();
       }
-      if (Atomics.load(mem32, ms(MS_STATE)) === cur) wait_state_change(cur, since);
+      if (Atomics.load(mem32, ms(MS_STATE)) === cur) wait_state_change(cur, since, spin);
     }
   } finally {
     // Every CPU has acknowledged EXIT, or the function threw here: then send the parked ones to EXIT.

@@ -35,6 +35,11 @@ export function context_switch(prev: number, next: number): void {
 /** Runnable tasks of this thread's CPU that have not run yet, with their user code. */
 const runqueue: Array<{ cpu: number; task: number; entry: () => void }> = [];
 
+// kernel/sched/core.c sched_init: a machine booted or attached on this thread starts with none
+export function sched_init(): void {
+  runqueue.length = 0;
+}
+
 // kernel/sched/core.c wake_up_new_task: the child is runnable on the parent's CPU (no fork
 // balancing: the simulation runs a CPU's tasks on that CPU's thread)
 export function wake_up_new_task(task: number, entry: () => void): void {
