@@ -10,7 +10,6 @@ import { sys_mprotect } from '../kernel/mm/mprotect.ts';
 import { sys_fork } from '../kernel/kernel/fork.ts';
 import { do_exit, sys_wait4 } from '../kernel/kernel/exit.ts';
 import { exec_elf, type ElfImage, type ExecLayout } from '../kernel/fs/exec.ts';
-import { get_current } from '../machine/cpu.ts';
 import {
   perf_event_read_value, perf_event_release, sys_perf_event_open, type PerfEventAttr, type PerfReadValue,
 } from '../kernel/kernel/events/core.ts';
@@ -107,11 +106,6 @@ export function execve(program: ElfImage, interp: ElfImage | null, layout: ExecL
 export function _exit(code: number): void {
   enter();
   do_exit(code);
-}
-
-/** getpid's task: the calling process (for perf_event_open's pid 0 = self). */
-export function current_task(): number {
-  return get_current();
 }
 
 /** perf_event_open(2): the counter's handle, or -errno. `task` stands in for the pid. */
