@@ -122,6 +122,19 @@ describe('perf events', () => {
     expect([counter('sim.jump_label.dec'), static_key_count(perf_sched_events), counter('sim.jump_label.deferred_scheduled'), counter('sim.perf.events_freed')]).toEqual([1, 1, 1, 1]);
   });
 
+  it('closing a counter while an inherited copy lives keeps it until that child exits; then it goes, with the decrement', () => {
+    const perf = boot('v3.2');
+    const ev = perf_event_open({ type: PERF_TYPE_HARDWARE, config: PERF_COUNT_HW_CPU_CYCLES, inherit: true }, perf, -1, -1, 0);
+    const child = fork(() => {
+      clock_advance(1000);
+      _exit(0);
+    });
+    close_counter(ev);
+    expect([counter('sim.perf.events_freed'), counter('sim.jump_label.dec'), static_key_count(perf_sched_events)]).toEqual([0, 0, 1]);
+    expect(wait4(child)).toBe(0);
+    expect([counter('sim.perf.events_freed'), counter('sim.jump_label.dec'), static_key_count(perf_sched_events)]).toEqual([1, 1, 0]);
+  });
+
   it('the cycles PMU counts only while its task runs, from exec with enable_on_exec; enabled and running times as perf keeps them', () => {
     boot('v5.3');
     const child = fork(() => {

@@ -66,8 +66,9 @@ const modeled_ns = define_counter('sim.stop_machine.modeled_ns');
 
 // Linux's stopped CPUs spin on the state with interrupts off, so a state change reaches them at
 // once. A host thread that slept on the word would add the host's wake-up latency (tens of µs)
-// to every state: the CPUs spin for up to this long, then sleep on it; and they sleep at once
-// when the busy simulated CPUs outnumber the host's cores (host_can_spin).
+// to every state: the stopped CPUs and the caller spin for up to this long, then sleep on it;
+// they sleep at once when, as the stop begins, the busy simulated CPUs outnumber the host's cores
+// (host_can_spin). The caller's modeled waits and RUN's wait for wrote_text always spin: short.
 const STOP_SPIN_NS = 1_000_000;
 
 /** Wait for the state word to leave `cur`: spin, then sleep. */

@@ -43,7 +43,7 @@ export const perf_sched_events: StaticKey = define_static_key('perf_sched_events
 const SITE_SCHED_OUT = 0;
 const SITE_SCHED_IN = 1;
 
-// struct perf_event: words, then f64s from byte 32
+// struct perf_event: words 0-7, f64s 4-11 (bytes 32-95), then words 24-25
 const PE_ATTR_TYPE = 0;
 const PE_ATTR_CONFIG = 1;
 const PE_ATTR_FLAGS = 2;
@@ -52,13 +52,17 @@ const PE_TASK = 4;
 const PE_STATE = 5;
 const PE_ATTACH_STATE = 6;
 const PE_NEXT = 7; // next event of the task's context
+const PE_CHILDREN = 24; // word: inherited copies alive (each holds the parent, as its filp reference in 3.2)
+const PE_RELEASED = 25; // word: 1 once its owner closed it
 const PE_COUNT = 4; // f64 index: cycles counted by this event
 const PE_CHILD_COUNT = 5; // f64: what exited children's inherited events added
 const PE_TIME_ENABLED = 6; // f64: total_time_enabled, ns
 const PE_TIME_RUNNING = 7; // f64: total_time_running, ns
 const PE_TSTAMP = 8; // f64: when the event last became active
 const PE_TSTAMP_ENABLED = 9; // f64: when it was last enabled
-const PERF_EVENT_SIZE = 80;
+const PE_CHILD_ENABLED = 10; // f64: child_total_time_enabled
+const PE_CHILD_RUNNING = 11; // f64: child_total_time_running
+const PERF_EVENT_SIZE = 104;
 
 const ATTR_INHERIT = 1;
 const ATTR_ENABLE_ON_EXEC = 2;
@@ -190,18 +194,22 @@ export function perf_event_read_value(ev: number): PerfReadValue {
   const enabled_now = st === STATE_ACTIVE || st === STATE_INACTIVE ? now - memf64[d(ev, PE_TSTAMP_ENABLED)] : 0;
   return {
     count: memf64[d(ev, PE_COUNT)] + memf64[d(ev, PE_CHILD_COUNT)] + cycles(running_now),
-    time_enabled: memf64[d(ev, PE_TIME_ENABLED)] + enabled_now,
-    time_running: memf64[d(ev, PE_TIME_RUNNING)] + running_now,
+    time_enabled: memf64[d(ev, PE_TIME_ENABLED)] + memf64[d(ev, PE_CHILD_ENABLED)] + enabled_now,
+    time_running: memf64[d(ev, PE_TIME_RUNNING)] + memf64[d(ev, PE_CHILD_RUNNING)] + running_now,
   };
 }
 
-// kernel/events/core.c perf_release → perf_event_release_kernel → free_event: close(2)
+// kernel/events/core.c perf_release → perf_event_release_kernel → free_event: close(2). An
+// inherited copy still alive holds the event (3.2: a reference on its file), so the event, and
+// the key's decrement, go with the last of them.
 export function perf_event_release(ev: number): void {
   if (mem32[w(ev, PE_STATE)] !== STATE_EXIT) {
     event_freeze(ev, ktime_get_ns());
     ctx_remove(mem32[w(ev, PE_TASK)], ev);
+    mem32[w(ev, PE_STATE)] = STATE_EXIT;
   }
-  free_event(ev);
+  mem32[w(ev, PE_RELEASED)] = 1;
+  if (mem32[w(ev, PE_CHILDREN)] === 0) free_event(ev);
 }
 
 // kernel/events/core.c perf_event_init_task → inherit_event: the child of a counted task gets a
@@ -212,6 +220,7 @@ export function perf_event_init_task(child: number, parent_task: number): void {
     if (!(mem32[w(ev, PE_ATTR_FLAGS)] & ATTR_INHERIT)) continue;
     const top = mem32[w(ev, PE_PARENT)] || ev;
     const c = perf_event_alloc(mem32[w(ev, PE_ATTR_TYPE)], mem32[w(ev, PE_ATTR_CONFIG)], mem32[w(ev, PE_ATTR_FLAGS)], child, top);
+    mem32[w(top, PE_CHILDREN)]++;
     ctx_add(child, c);
     if (mem32[w(ev, PE_STATE)] !== STATE_OFF) event_enable(c, now, false);
   }
@@ -236,8 +245,12 @@ export function perf_event_exit_task(task: number): void {
     event_freeze(ev, now);
     const parent = mem32[w(ev, PE_PARENT)];
     if (parent !== 0) {
-      memf64[d(parent, PE_CHILD_COUNT)] += memf64[d(ev, PE_COUNT)] + memf64[d(ev, PE_CHILD_COUNT)];
+      // kernel/events/core.c sync_child_event: the count and times go to the parent
+      memf64[d(parent, PE_CHILD_COUNT)] += memf64[d(ev, PE_COUNT)];
+      memf64[d(parent, PE_CHILD_ENABLED)] += memf64[d(ev, PE_TIME_ENABLED)];
+      memf64[d(parent, PE_CHILD_RUNNING)] += memf64[d(ev, PE_TIME_RUNNING)];
       free_event(ev);
+      if (--mem32[w(parent, PE_CHILDREN)] === 0 && mem32[w(parent, PE_RELEASED)] === 1) free_event(parent);
     } else mem32[w(ev, PE_STATE)] = STATE_EXIT;
     ev = next;
   }

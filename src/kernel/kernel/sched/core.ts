@@ -1,9 +1,10 @@
 // The scheduler (kernel/sched/core.c; kernel/sched.c in 3.2): context switches with the perf hooks
 // Linux has there, a CPU that holds more than one task, and yielding.
 //
-// A CPU with tasks is one host thread; its tasks take turns on it. A task that blocks (wait4)
-// switches to the next runnable task of its CPU, which runs on the same thread until it exits,
-// then the scheduler switches back: enough for a parent that forks a child and waits for it.
+// A CPU with tasks is one host thread; its tasks take turns on it. A parent that waits for a
+// child (wait4) switches to that child, which runs on the same thread until it exits, then the
+// scheduler switches back: enough for a parent that forks a child and waits for it. A child never
+// waited for never runs (it stays queued until the thread's next machine).
 // A task's user code is JavaScript, so a new task's entry point is kept by the thread that will
 // run it; everything else about the task is in its task_struct in the arena.
 
