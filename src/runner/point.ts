@@ -11,7 +11,7 @@ import { mt_validate, type MapleTreeShape } from '../kernel/lib/maple_tree.ts';
 import { mm_map_count, mm_mt } from '../kernel/mm/mm_types.ts';
 import { read_kernel_log } from '../kernel/kernel/printk/printk.ts';
 import type { ResolvedConfig } from '../kernel/config.ts';
-import { CTL_ABORT, CTL_GO, CTL_READY, CTL_STOP, CTL_STOPPED, new_control, new_slots, type TaskResult } from './control.ts';
+import { CTL_ABORT, CTL_GO, CTL_READY, CTL_STOP, CTL_STOPPED, new_control, new_slots, type TaskMessage, type TaskResult } from './control.ts';
 import type { TaskPool } from './pool.ts';
 import { format_sample, measured_average, take_sample, type Sample } from './sampler.ts';
 import { idle_percent, read_cpu_times } from './procstat.ts';
@@ -159,54 +159,24 @@ export async function run_point(spec: PointSpec, pool: TaskPool, hooks: PointHoo
   const bg_slots = new_slots(Math.max(1, nr_background));
   pool.ensure(nr_tasks + nr_background);
   let settled = 0;
-  const bg_results: Array<Promise<TaskResult>> = bg_tasks.map((task, nr) =>
+  // One task of the point on the pool; a failed one is recorded and ends the point.
+  const start = (msg: Omit<TaskMessage, 'machine' | 'workload_file' | 'params'>, name: string): Promise<TaskResult> =>
     pool
-      .run({
-        machine: kernel.machine,
-        control: bg_ctl.buffer as SharedArrayBuffer,
-        slots: bg_slots.buffer as SharedArrayBuffer,
-        workload_file: spec.workload_built,
-        params: spec.params,
-        mode: 'process',
-        nr,
-        nr_tasks: nr_background,
-        cpu: spec.nr_cpus - 1 - nr,
-        task,
-        background: true,
-      })
+      .run({ machine: kernel.machine, workload_file: spec.workload_built, params: spec.params, ...msg })
       .catch((e: unknown): TaskResult => ({ ok: false, error: `worker died: ${e instanceof Error ? e.message : String(e)}` }))
       .then((r) => {
         settled++;
         if (!r.ok) {
-          errors.push(`background task ${nr}: ${r.error}`);
+          errors.push(`${name}: ${r.error}`);
           Atomics.store(ctl, CTL_STOP, 1);
         }
         return r;
-      }),
+      });
+  const bg_results = bg_tasks.map((task, nr) =>
+    start({ control: bg_ctl.buffer as SharedArrayBuffer, slots: bg_slots.buffer as SharedArrayBuffer, mode: 'process', nr, nr_tasks: nr_background, cpu: spec.nr_cpus - 1 - nr, task, background: true }, `background task ${nr}`),
   );
-  const results: Array<Promise<TaskResult>> = tasks.map((task, nr) =>
-    pool
-      .run({
-        machine: kernel.machine,
-        control: ctl.buffer as SharedArrayBuffer,
-        slots: slots.buffer as SharedArrayBuffer,
-        workload_file: spec.workload_built,
-        params: spec.params,
-        mode,
-        nr,
-        nr_tasks,
-        cpu: nr % spec.nr_cpus,
-        task,
-      })
-      .catch((e: unknown): TaskResult => ({ ok: false, error: `worker died: ${e instanceof Error ? e.message : String(e)}` }))
-      .then((r) => {
-        settled++;
-        if (!r.ok) {
-          errors.push(`task ${nr}: ${r.error}`);
-          Atomics.store(ctl, CTL_STOP, 1); // a failed task ends the point
-        }
-        return r;
-      }),
+  const results = tasks.map((task, nr) =>
+    start({ control: ctl.buffer as SharedArrayBuffer, slots: slots.buffer as SharedArrayBuffer, mode, nr, nr_tasks, cpu: nr % spec.nr_cpus, task }, `task ${nr}`),
   );
 
   // The background tasks start first and run while the measured ones get ready.
