@@ -14,7 +14,7 @@ import { this_cpu_add, this_cpu_inc } from '../../machine/counters.ts';
 import { MUTEX_SIZE, mutex_init, mutex_lock, mutex_unlock } from '../locking/mutex.ts';
 import { kconfig, knob_index } from '../config.ts';
 import { hw_latency_wait, ktime_get_ns } from '../../machine/clock.ts';
-import { cpuidle_idle_enter, cpuidle_idle_exit } from '../drivers/cpuidle/governors/menu.ts';
+import { cpuidle_idle_enter, cpuidle_wake_together } from '../drivers/cpuidle/governors/menu.ts';
 
 // struct call_function_data: one caller at a time
 const CF_MUTEX = 0;
@@ -69,9 +69,7 @@ open_pending_handler(PENDING_CALL_FUNCTION, generic_smp_call_function_interrupt)
  * slowest one's exit from its idle state (modeled hardware).
  */
 function run_on_idle(cpus: readonly number[]): void {
-  let slowest_exit = 0;
-  for (const cpu of cpus) slowest_exit = Math.max(slowest_exit, cpuidle_idle_exit(cpu, ktime_get_ns()));
-  const ns = kconfig(K_IPI_NS) + slowest_exit;
+  const ns = kconfig(K_IPI_NS) + cpuidle_wake_together(cpus);
   this_cpu_add(modeled_ns, ns);
   hw_latency_wait(ns);
   for (const cpu of cpus) {

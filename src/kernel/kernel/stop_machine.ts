@@ -21,7 +21,7 @@ import { this_cpu_add, this_cpu_inc } from '../../machine/counters.ts';
 import { MUTEX_SIZE, mutex_init, mutex_lock, mutex_unlock } from '../locking/mutex.ts';
 import { kconfig, knob_index } from '../config.ts';
 import { hw_latency_wait, ktime_get_ns } from '../../machine/clock.ts';
-import { cpuidle_idle_enter, cpuidle_idle_exit } from '../drivers/cpuidle/governors/menu.ts';
+import { cpuidle_idle_enter, cpuidle_wake_together } from '../drivers/cpuidle/governors/menu.ts';
 import { stopper_sched_in, stopper_sched_out } from './sched/core.ts';
 import { kthread_create } from './fork.ts';
 
@@ -202,7 +202,6 @@ export function stop_machine(func: KFunction, arg: number, on: 'first' | 'all' =
         // Bring the others in: an idle CPU is claimed (and acknowledges PREPARE through us once
         // it has woken), a running one is asked.
         const woken: number[] = [];
-        let slowest_exit = 0;
         for (let cpu = 0; cpu < n; cpu++) {
           if (cpu === me || Atomics.load(mem32, stopper_idx(cpu)) !== STOPPER_REQUESTED) continue;
           if (!claim_idle_cpu(cpu)) {
@@ -214,11 +213,10 @@ export function stop_machine(func: KFunction, arg: number, on: 'first' | 'all' =
             continue;
           }
           this_cpu_inc(nr_idle_acks);
-          slowest_exit = Math.max(slowest_exit, cpuidle_idle_exit(cpu, ktime_get_ns()));
           woken.push(cpu);
         }
         if (woken.length) {
-          stop_latency(kconfig(K_IPI_NS) + slowest_exit);
+          stop_latency(kconfig(K_IPI_NS) + cpuidle_wake_together(woken));
           claimed.push(...woken);
           ack_for(woken, STOPMACHINE_PREPARE);
         }

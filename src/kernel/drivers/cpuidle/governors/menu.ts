@@ -55,6 +55,13 @@ export function cpuidle_idle_exit(cpu: number, now_ns: number): number {
   return intel_idle_states()[mem32[u32(cpu) + MD_STATE]].exit_latency_ns;
 }
 
+/** Wake idle CPUs together (their IPIs sent at once): they leave their states in parallel, so the slowest exit is what the waker waits for. */
+export function cpuidle_wake_together(cpus: readonly number[]): number {
+  let slowest = 0;
+  for (const cpu of cpus) slowest = Math.max(slowest, cpuidle_idle_exit(cpu, ktime_get_ns()));
+  return slowest;
+}
+
 /** The state CPU `cpu` sleeps in now, or null when it is not idle (tests). */
 export function cpuidle_state_of(cpu: number): string | null {
   return mem32[u32(cpu) + MD_IDLE] === 1 ? intel_idle_states()[mem32[u32(cpu) + MD_STATE]].name : null;
