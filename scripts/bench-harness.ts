@@ -47,6 +47,7 @@ const spec = (nr_tasks: number): PointSpec => ({
   samples,
   interval_s: 1,
   seed: 1,
+  profile_interval_us: null,
 });
 const quiet = { log: () => {} };
 const signal = { stopped: false };

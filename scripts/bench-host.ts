@@ -95,7 +95,7 @@ const ratios: number[] = [];
 for (let r = 0; r < Number(values.rounds); r++) {
   const host = Number(spawnSync(bin, [String(warmup), String(duration)], { encoding: 'utf8' }).stdout.trim());
   const p = await run_point(
-    { workload, workload_built: build.built(entry.file), params: {}, mode: 'process', nr_tasks: 1, nr_cpus: Math.max(1, availableParallelism()), mem_mb: 256, config, layout, warmup, samples: duration, interval_s: 1, seed: 1 },
+    { workload, workload_built: build.built(entry.file), params: {}, mode: 'process', nr_tasks: 1, nr_cpus: Math.max(1, availableParallelism()), mem_mb: 256, config, layout, warmup, samples: duration, interval_s: 1, seed: 1, profile_interval_us: null },
     pool,
     { log: () => {} },
     { stopped: false },

@@ -162,11 +162,11 @@ describe('the scheduler\'s perf hooks', () => {
   it('run only while perf_sched_events is on', () => {
     const a = boot('v5.3');
     const b = kernel_clone(0);
-    context_switch(a, b);
-    context_switch(b, a);
+    context_switch(a, b, false);
+    context_switch(b, a, false);
     expect([counter('sim.sched.context_switches'), counter('sim.perf.sched_out'), counter('sim.perf.sched_in')]).toEqual([2, 0, 0]);
     static_key_slow_inc(perf_sched_events);
-    context_switch(a, b);
+    context_switch(a, b, false);
     expect([counter('sim.sched.context_switches'), counter('sim.perf.sched_out'), counter('sim.perf.sched_in')]).toEqual([3, 1, 1]);
   });
 });

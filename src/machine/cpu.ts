@@ -19,6 +19,14 @@ export const PENDING_RCU = 1 << 2; // RCU wants a quiescent state or has callbac
 export const PENDING_WORK = 1 << 3; // workqueue items queued on this CPU
 const NR_PENDING_BITS = 4;
 
+// cpu_state.context: what the CPU is executing, as Linux's tick reads it from the interrupted
+// registers (user_mode) and preempt_count (in hardirq, serving softirq). The owner writes it with
+// plain stores when it changes; the machine's timer (clockevents.ts) reads it.
+export const CTX_USER = 0;
+export const CTX_SYSTEM = 1;
+export const CTX_SOFTIRQ = 2;
+export const CTX_HARDIRQ = 3;
+
 // cpu_state.owner
 export const CPU_IDLE = 0;
 export const CPU_RUNNING = 1;
@@ -46,12 +54,14 @@ export const TICK_POLLS_PER_PERIOD = 8;
 const CS_PENDING = 0;
 const CS_OWNER = 16;
 const CS_CURRENT = 17;
+const CS_CONTEXT = 18;
 const cpu_state = define_per_cpu('cpu_state', 128);
 
 export let this_cpu = -1;
 /** Byte address of this CPU's per-CPU unit. */
 export let this_cpu_base = 0;
 let pending_idx = 0;
+let context_idx = 0;
 /** Safe points left before the next look at the clock. */
 let tick_budget = 1;
 /** The budget tick_budget counted down from, and the machine clock when it started. */
@@ -61,13 +71,19 @@ let in_safe_point = false;
 
 type PendingHandler = () => void;
 const pending_handlers: Array<PendingHandler | undefined> = new Array(NR_PENDING_BITS);
+const pending_contexts = new Int32Array(NR_PENDING_BITS);
 let tick_handler: (now_ns: number) => void = () => {};
 let tick_period_ns: () => number = () => Infinity;
 const idle_hooks: Array<{ enter: () => void; exit: () => void }> = [];
 
-/** Install the kernel's handler for one pending bit (Linux open_softirq / IPI vector setup). */
-export function open_pending_handler(bit: number, fn: PendingHandler): void {
+/**
+ * Install the kernel's handler for one pending bit (Linux open_softirq / IPI vector setup), and the
+ * context it runs in: CTX_HARDIRQ for an IPI handler, CTX_SOFTIRQ for a softirq, CTX_SYSTEM for
+ * work a kernel thread does (the stopper, a kworker).
+ */
+export function open_pending_handler(bit: number, fn: PendingHandler, context: number): void {
   pending_handlers[31 - Math.clz32(bit)] = fn;
+  pending_contexts[31 - Math.clz32(bit)] = context;
 }
 
 /** Install the kernel's tick: its handler, given the clock, and its period (Linux clockevents). */
@@ -108,6 +124,19 @@ function switch_to(cpu: number): void {
   const unit = cpu < 0 ? nr_cpu_ids() : cpu;
   this_cpu_base = per_cpu_base(unit);
   pending_idx = (per_cpu_ptr(cpu_state, unit) >> 2) + CS_PENDING;
+  context_idx = (per_cpu_ptr(cpu_state, unit) >> 2) + CS_CONTEXT;
+}
+
+/** Set what this CPU executes (a CTX_* value); returns what it executed before. A plain store. */
+export function set_cpu_context(context: number): number {
+  const prev = mem32[context_idx];
+  mem32[context_idx] = context;
+  return prev;
+}
+
+/** What CPU `cpu` executes, as its timer interrupt would find it. */
+export function cpu_context(cpu: number): number {
+  return mem32[state_idx(cpu, CS_CONTEXT)];
 }
 
 export function smp_processor_id(): number {
@@ -129,6 +158,11 @@ export function host_can_spin(): boolean {
 
 export function cpu_owner(cpu: number): number {
   return Atomics.load(mem32, state_idx(cpu, CS_OWNER));
+}
+
+/** The task running on CPU `cpu` (Linux cpu_curr), as another CPU sees it. */
+export function cpu_curr(cpu: number): number {
+  return mem32[state_idx(cpu, CS_CURRENT)];
 }
 
 /** The task running on this CPU (Linux `current`). */
@@ -155,6 +189,8 @@ export function cpu_enter(cpu: number): void {
     Atomics.wait(mem32, idx, CPU_CLAIMED, 1);
   }
   switch_to(cpu);
+  // A task's thread comes back to its CPU in user mode (or the caller sets the kernel context).
+  mem32[context_idx] = CTX_USER;
   tick_poll_reset();
   for (const h of idle_hooks) h.exit();
 }
@@ -212,7 +248,9 @@ export function do_safe_point(): void {
       const bit = 1 << i;
       if ((Atomics.load(mem32, pending_idx) & bit) !== 0) {
         Atomics.and(mem32, pending_idx, ~bit);
+        const prev = set_cpu_context(pending_contexts[i]);
         pending_handlers[i]?.();
+        mem32[context_idx] = prev;
       }
     }
     const now = ktime_get_ns();
@@ -231,7 +269,9 @@ export function service_ipis(): void {
   if (this_cpu === -1) return;
   if ((Atomics.load(mem32, pending_idx) & PENDING_CALL_FUNCTION) !== 0) {
     Atomics.and(mem32, pending_idx, ~PENDING_CALL_FUNCTION);
+    const prev = set_cpu_context(CTX_HARDIRQ);
     pending_handlers[0]?.();
+    mem32[context_idx] = prev;
   }
 }
 

@@ -209,6 +209,8 @@ export async function bench(o: BenchOptions, io: BenchIO, signal: StopSignal): P
           samples: o.samples,
           interval_s: o.interval_s,
           seed: o.seed,
+          monitors: o.monitors,
+          profile_interval_us: o.profile_interval_us,
         },
         pool,
         {

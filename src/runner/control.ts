@@ -5,6 +5,7 @@
 import type { MachineDescriptor } from '../machine/machine.ts';
 import type { Mode, Params } from './workload.ts';
 import { SLOT_BYTES } from './workload.ts';
+import type { FoldedStacks } from '../monitors/perf_profile.ts';
 
 const LINE = 16; // int32 words per 64-byte line
 export const CTL_READY = 0 * LINE; // tasks that are set up and waiting at the start barrier
@@ -37,6 +38,8 @@ export interface TaskMessage {
   task: number;
   /** A background task: runs the workload's background loop. */
   background?: boolean;
+  /** Sample the task's call stacks every this many µs (the perf-profile monitor). */
+  profile_interval_us?: number;
 }
 
 export interface TaskResult {
@@ -44,4 +47,6 @@ export interface TaskResult {
   error?: string;
   /** A scenario's metrics. */
   metrics?: Record<string, number>;
+  /** The task's sampled call stacks, when it was profiled. */
+  profile?: FoldedStacks;
 }

@@ -7,6 +7,8 @@ import { ConfigError, DEFAULT_PRESET, resolve_config, type ResolvedConfig } from
 import { MAX_CPUS, MAX_MEM_MB, MIN_MEM_MB } from '../machine/machine.ts';
 import type { Mode } from './workload.ts';
 import { DEFAULT_MAPS, maps_layout, synthetic_layout, type ParentLayout } from './layout.ts';
+import { DEFAULT_MONITORS, MONITORS, find_monitor } from '../monitors/index.ts';
+import { DEFAULT_PROFILE_INTERVAL_US } from '../monitors/perf_profile.ts';
 
 export { UsageError };
 
@@ -35,6 +37,10 @@ Runs a will-it-scale style workload on the simulated machine and stores the resu
                                (default: will-it-scale's brk2 parent, layouts/)
   --layout synthetic[:k=N,..]  the parent from the synthetic recipe instead
                                (libs, anon_maps, heap_grows, brk_gap_pages)
+  --monitor LIST               monitors besides the default ones (${DEFAULT_MONITORS.join(', ')}):
+                               e.g. perf-profile; -NAME leaves a default one out (see --list)
+  --profile-interval US        perf-profile's sampling interval in µs (${DEFAULT_PROFILE_INTERVAL_US}:
+                               perf record's 1000003 cycles at machine.cpu_mhz 2933)
   --seed N                     seed for every random choice (1)
   --label TEXT                 label stored in the manifest, for compare
   --results DIR                result root ($SCALELAB_RESULTS or ./results)
@@ -64,6 +70,10 @@ export interface BenchOptions {
   label: string | null;
   results: string;
   params: Record<string, string>;
+  /** The monitors to run, by name (src/monitors). */
+  monitors: string[];
+  /** perf-profile's sampling interval, µs; null when perf-profile does not run. */
+  profile_interval_us: number | null;
   quiet: boolean;
   /** Print every stat of a run (the sim.* counters too), not only will-it-scale's and lkp's. */
   verbose: boolean;
@@ -94,6 +104,18 @@ function key_values(name: string, items: readonly string[]): Record<string, stri
     out[s.slice(0, eq)] = s.slice(eq + 1);
   }
   return out;
+}
+
+/** `perf-profile,-vmstat` → the default monitors with perf-profile and without vmstat. */
+export function parse_monitors(items: readonly string[]): string[] {
+  const chosen = new Set(DEFAULT_MONITORS);
+  for (const item of items.flatMap((s) => s.split(','))) {
+    const name = item.trim().replace(/^-/, '');
+    if (!find_monitor(name)) throw new UsageError(`--monitor: unknown monitor '${name}' (monitors: ${MONITORS.map((m) => m.name).join(', ')})`);
+    if (item.trim().startsWith('-')) chosen.delete(name);
+    else chosen.add(name);
+  }
+  return MONITORS.map((m) => m.name).filter((n) => chosen.has(n));
 }
 
 /** `1,2,100%` → sorted distinct task counts; percentages are of the CPU count. */
@@ -135,6 +157,8 @@ export function parse_bench_args(argv: readonly string[], env: NodeJS.ProcessEnv
     maps: { type: 'string' },
     layout: { type: 'string' },
     seed: { type: 'string', default: String(EXPERIMENT_DEFAULTS.seed) },
+    monitor: { type: 'string', multiple: true, default: [] },
+    'profile-interval': { type: 'string' },
     label: { type: 'string' },
     results: { type: 'string' },
     quiet: { type: 'boolean', default: false },
@@ -172,6 +196,10 @@ export function parse_bench_args(argv: readonly string[], env: NodeJS.ProcessEnv
   const seed = int_flag('seed', v.seed as string, 0, 2 ** 32 - 1);
   if (v.maps !== undefined && v.layout !== undefined) throw new UsageError('--maps and --layout: one parent layout at a time');
   const layout = v.layout !== undefined ? synthetic_layout(v.layout, seed) : maps_layout(v.maps ?? DEFAULT_MAPS);
+  const monitors = parse_monitors(v.monitor as string[]);
+  const profiling = monitors.includes('perf-profile');
+  if (v['profile-interval'] !== undefined && !profiling) throw new UsageError('--profile-interval: perf-profile is not among the monitors (--monitor perf-profile)');
+  const profile_interval_us = profiling ? (v['profile-interval'] !== undefined ? int_flag('profile-interval', v['profile-interval'] as string, 10, 1_000_000) : DEFAULT_PROFILE_INTERVAL_US) : null;
   const label = v.label ?? null;
   if (label !== null && label.trim() === '') throw new UsageError('--label: empty label');
   return {
@@ -194,6 +222,8 @@ export function parse_bench_args(argv: readonly string[], env: NodeJS.ProcessEnv
       label,
       results: result_root(v.results, env),
       params: key_values('param', v.param as string[]),
+      monitors,
+      profile_interval_us,
       quiet: v.quiet as boolean,
       verbose: v.verbose as boolean,
       json: v.json as boolean,

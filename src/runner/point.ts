@@ -14,7 +14,14 @@ import type { ResolvedConfig } from '../kernel/config.ts';
 import { CTL_ABORT, CTL_GO, CTL_READY, CTL_STOP, CTL_STOPPED, new_control, new_slots, type TaskMessage, type TaskResult } from './control.ts';
 import type { TaskPool } from './pool.ts';
 import { format_sample, measured_average, take_sample, type Sample } from './sampler.ts';
-import { idle_percent, read_cpu_times } from './procstat.ts';
+import { idle_percent, linux_stat } from './procstat.ts';
+import { parse_proc_stat } from '../monitors/proc_stat.ts';
+import { account_ticks, task_cputime } from '../kernel/kernel/sched/cputime.ts';
+import { HZ } from '../kernel/kernel/time/timer.ts';
+import { show_stat } from '../kernel/fs/proc/stat.ts';
+import { show_vmstat } from '../kernel/mm/vmstat.ts';
+import { ktime_get_ns } from '../machine/clock.ts';
+import type { FoldedStacks } from '../monitors/perf_profile.ts';
 import { SLOT_STRIDE, type Mode, type ParentContext, type Params, type Workload } from './workload.ts';
 
 export interface PointSpec {
@@ -35,6 +42,8 @@ export interface PointSpec {
   /** The parent process's address space. */
   layout: ParentLayout;
   seed: number;
+  /** Sample every task's call stacks every this many µs (perf-profile); null: no profiling. */
+  profile_interval_us: number | null;
 }
 
 /** The parent process the tasks came from: its VMAs and the shape of its maple tree. */
@@ -50,8 +59,18 @@ export interface PointResult {
   samples: Sample[];
   /** Operations per second over the measured samples (will-it-scale's `average:`). */
   average: number;
-  /** Host idle% while the tasks ran. */
+  /** The simulated machine's idle% while the tasks ran (runtest.py's, from its /proc/stat). */
   idle: number;
+  /** The simulated /proc/stat at the start and after each sample, with the machine clock. */
+  proc_stat: Array<{ ns: number; text: string }>;
+  /** The simulated /proc/stat once the tasks stopped (null when they never started). */
+  proc_stat_end: { ns: number; text: string } | null;
+  /** The simulated /proc/vmstat at the start and at the end. */
+  proc_vmstat: string[];
+  /** Each profiled task's sampled call stacks (perf-profile). */
+  profiles: FoldedStacks[];
+  /** What the simulated user tasks were charged over the point, in ns (their rusage). */
+  cputime: { utime: number; stime: number };
   /** Operations counted from the start barrier until every task stopped. */
   ops: number;
   /** Machine counters over the same span. */
@@ -118,7 +137,7 @@ function with_timeout<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
 }
 
 function failed_point(spec: PointSpec, parent: ParentShape, error: string, setup_ms: number, signal: StopSignal): PointResult {
-  return { mode: spec.mode, nr_tasks: spec.nr_tasks, parent, samples: [], average: 0, idle: 100, ops: 0, counters: new Map(), background_counts: 0, metrics: {}, errors: [error], kernel_log: read_kernel_log().messages, setup_ms, teardown_ms: 0, interrupted: signal.stopped };
+  return { mode: spec.mode, nr_tasks: spec.nr_tasks, parent, samples: [], average: 0, idle: 100, proc_stat: [], proc_stat_end: null, proc_vmstat: [], profiles: [], cputime: { utime: 0, stime: 0 }, ops: 0, counters: new Map(), background_counts: 0, metrics: {}, errors: [error], kernel_log: read_kernel_log().messages, setup_ms, teardown_ms: 0, interrupted: signal.stopped };
 }
 
 export async function run_point(spec: PointSpec, pool: TaskPool, hooks: PointHooks, signal: StopSignal): Promise<PointResult> {
@@ -162,7 +181,7 @@ export async function run_point(spec: PointSpec, pool: TaskPool, hooks: PointHoo
   // One task of the point on the pool; a failed one is recorded and ends the point.
   const start = (msg: Omit<TaskMessage, 'machine' | 'workload_file' | 'params'>, name: string): Promise<TaskResult> =>
     pool
-      .run({ machine: kernel.machine, workload_file: spec.workload_built, params: spec.params, ...msg })
+      .run({ machine: kernel.machine, workload_file: spec.workload_built, params: spec.params, ...(spec.profile_interval_us !== null && { profile_interval_us: spec.profile_interval_us }), ...msg })
       .catch((e: unknown): TaskResult => ({ ok: false, error: `worker died: ${e instanceof Error ? e.message : String(e)}` }))
       .then((r) => {
         settled++;
@@ -198,6 +217,16 @@ export async function run_point(spec: PointSpec, pool: TaskPool, hooks: PointHoo
   let after = new Map<string, number>();
   let ops = 0;
   let idle = 100;
+  const proc_stat: Array<{ ns: number; text: string }> = [];
+  const proc_vmstat: string[] = [];
+  let cputime = { utime: 0, stime: 0 };
+  // The machine's timer interrupt, for CPU time accounting (kernel/sched/cputime.ts).
+  const read_proc_stat = () => {
+    account_ticks();
+    return { ns: ktime_get_ns(), text: show_stat() };
+  };
+  let proc_stat_end: PointResult['proc_stat_end'] = null;
+  let timer: NodeJS.Timeout | undefined;
   const setup_ms = performance.now() - t_start;
   let t_stop = performance.now();
 
@@ -210,7 +239,10 @@ export async function run_point(spec: PointSpec, pool: TaskPool, hooks: PointHoo
     before = snapshot_counters();
     const bg_before = background_passes();
     const t_go = performance.now();
-    const cpu_before = read_cpu_times();
+    proc_stat.push(read_proc_stat());
+    proc_vmstat.push(show_vmstat());
+    const cputime_before = task_cputime();
+    timer = setInterval(account_ticks, 1000 / HZ());
     Atomics.store(ctl, CTL_GO, 1);
     Atomics.notify(ctl, CTL_GO);
     if (spec.workload.kind === 'throughput') {
@@ -224,6 +256,7 @@ export async function run_point(spec: PointSpec, pool: TaskPool, hooks: PointHoo
         if (signal.stopped) break;
         const s = take_sample(slots, prev, nr_tasks);
         samples.push(s);
+        proc_stat.push(read_proc_stat());
         hooks.log(format_sample(s));
         if (k + 1 === spec.warmup) hooks.log('measurement');
         hooks.progress?.(k + 1);
@@ -234,7 +267,13 @@ export async function run_point(spec: PointSpec, pool: TaskPool, hooks: PointHoo
     t_stop = performance.now();
     Atomics.store(ctl, CTL_STOP, 1);
     const stopped = await wait_until(ctl, CTL_STOPPED, () => Atomics.load(ctl, CTL_STOPPED) === nr_tasks, () => false, STOP_TIMEOUT_MS);
-    idle = idle_percent(cpu_before, read_cpu_times());
+    clearInterval(timer);
+    proc_stat_end = read_proc_stat();
+    proc_vmstat.push(show_vmstat());
+    const cputime_after = task_cputime();
+    cputime = { utime: cputime_after.utime - cputime_before.utime, stime: cputime_after.stime - cputime_before.stime };
+    const cpu_times = (text: string) => linux_stat(parse_proc_stat(text).all);
+    idle = idle_percent(cpu_times(proc_stat[0].text), cpu_times(proc_stat_end.text));
     if (!stopped) errors.push(`tasks did not stop within ${STOP_TIMEOUT_MS / 1000} s`);
     after = snapshot_counters();
     background_counts = background_passes() - bg_before;
@@ -252,6 +291,7 @@ export async function run_point(spec: PointSpec, pool: TaskPool, hooks: PointHoo
     await pool.destroy();
   }
   const finished = outcome === 'timeout' ? [] : outcome.slice(0, nr_tasks);
+  const profiles = outcome === 'timeout' ? [] : outcome.flatMap((r) => (r.profile ? [r.profile] : []));
 
   // The tasks are gone: the parent cleans up on CPU 0 (will-it-scale's testcase_cleanup).
   if (errors.length === 0 && spec.workload.cleanup) {
@@ -278,6 +318,11 @@ export async function run_point(spec: PointSpec, pool: TaskPool, hooks: PointHoo
     samples,
     average: failed ? 0 : measured_average(samples, spec.warmup, spec.interval_s),
     idle,
+    proc_stat,
+    proc_stat_end,
+    proc_vmstat,
+    profiles,
+    cputime,
     ops: spec.workload.kind === 'scenario' ? with_metrics.length : ops,
     counters: diff_counters(after, before),
     background_counts,

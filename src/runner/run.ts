@@ -5,6 +5,7 @@ import { CSV_HEAD, csv_rows, dmesg_stat, format_csv_row, measured_per, parse_wil
 import { run_point, type ParentShape, type PointHooks, type PointResult, type PointSpec, type StopSignal } from './point.ts';
 import { probe_workload } from './probe.ts';
 import type { TaskPool } from './pool.ts';
+import { find_monitor } from '../monitors/index.ts';
 import type { Mode, ThroughputWorkload } from './workload.ts';
 
 /** A sweep: a point's settings, for every task count and mode. */
@@ -13,6 +14,8 @@ export interface RunSpec extends Omit<PointSpec, 'mode' | 'nr_tasks'> {
   name: string;
   modes: readonly Mode[];
   tasks: readonly number[];
+  /** The monitors whose stats the run reports (src/monitors). */
+  monitors: readonly string[];
 }
 
 export interface RunResult {
@@ -45,17 +48,6 @@ export function sweep_points(tasks: readonly number[], modes: readonly Mode[]): 
   return out;
 }
 
-function time_stats(before: NodeJS.ResourceUsage, after: NodeJS.ResourceUsage, elapsed_s: number): Record<string, number> {
-  return {
-    'time.elapsed_time': Number(elapsed_s.toFixed(2)),
-    'time.user_time': Number(((after.userCPUTime - before.userCPUTime) / 1e6).toFixed(2)),
-    'time.system_time': Number(((after.systemCPUTime - before.systemCPUTime) / 1e6).toFixed(2)),
-    'time.voluntary_context_switches': after.voluntaryContextSwitches - before.voluntaryContextSwitches,
-    'time.involuntary_context_switches': after.involuntaryContextSwitches - before.involuntaryContextSwitches,
-    'time.maximum_resident_set_size': after.maxRSS,
-  };
-}
-
 function describe_parent(p: ParentShape): string {
   return `${plural(p.vmas, 'VMA')}; maple tree of height ${p.tree.height}, ${plural(p.tree.nodes, 'node')}, leaves of ${p.tree.leaves.join(',')} entries`;
 }
@@ -83,7 +75,6 @@ export async function run_sweep(spec: RunSpec, pool: TaskPool, hooks: RunHooks, 
     lines.push(line);
     hooks.log(line);
   };
-  const usage_before = process.resourceUsage();
   const t0 = performance.now();
   log(`testcase:${spec.workload.description}`);
 
@@ -136,7 +127,8 @@ export async function run_sweep(spec: RunSpec, pool: TaskPool, hooks: RunHooks, 
     stats['will-it-scale.fail'] = 1;
     stats['last_state.exit_fail'] = 1;
   }
-  Object.assign(stats, time_stats(usage_before, process.resourceUsage(), (performance.now() - t0) / 1000));
+  const elapsed_s = (performance.now() - t0) / 1000;
+  for (const name of spec.monitors) Object.assign(stats, find_monitor(name)!.stats({ points, elapsed_s }));
   // The probe runs the loop alone; with background tasks the counters that matter are theirs, so
   // per op is measured over the points instead (not exact), and per background pass as well.
   const background = spec.workload.kind === 'throughput' ? spec.workload.background : undefined;

@@ -8,6 +8,7 @@ import { cpu_enter, cpu_exit, set_current, smp_processor_id } from '../machine/c
 import { load_workload } from './registry.ts';
 import { CTL_ABORT, CTL_GO, CTL_READY, CTL_STOP, CTL_STOPPED, type TaskMessage, type TaskResult } from './control.ts';
 import { Task, type Workload } from './workload.ts';
+import { start_profiler, stop_profiler } from '../monitors/profiler.ts';
 
 let attached: SharedArrayBuffer | null = null;
 const workloads = new Map<string, Workload>();
@@ -49,6 +50,7 @@ export default async function run_task(msg: TaskMessage): Promise<TaskResult> {
   }
 
   let result: TaskResult = { ok: true };
+  const profiling = msg.profile_interval_us !== undefined && (await start_profiler(msg.profile_interval_us));
   try {
     cpu_enter(msg.cpu);
     set_current(msg.task);
@@ -67,5 +69,6 @@ export default async function run_task(msg: TaskMessage): Promise<TaskResult> {
   }
   Atomics.add(ctl, CTL_STOPPED, 1);
   Atomics.notify(ctl, CTL_STOPPED);
+  if (profiling) result.profile = await stop_profiler();
   return result;
 }

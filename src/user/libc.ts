@@ -5,7 +5,7 @@ import { syscall_enter_from_user_mode as enter, syscall_exit_to_user_mode as exi
 import { sys_getpid, sys_getppid } from '../kernel/kernel/sys.ts';
 import { do_sched_yield } from '../kernel/kernel/sched/core.ts';
 import { current_mm, sys_brk, sys_mmap, sys_munmap } from '../kernel/mm/mmap.ts';
-import { handle_mm_fault } from '../kernel/mm/memory.ts';
+import { exc_page_fault } from '../kernel/arch/x86/mm/fault.ts';
 import { sys_mprotect } from '../kernel/mm/mprotect.ts';
 import { sys_fork } from '../kernel/kernel/fork.ts';
 import { do_exit, sys_wait4 } from '../kernel/kernel/exit.ts';
@@ -76,7 +76,7 @@ export function sbrk(increment: number): number {
 
 /** A user-mode write to addr: the page fault the first write takes (0, or -1 for SIGSEGV). */
 export function write_fault(addr: number): number {
-  return handle_mm_fault(current_mm(), addr, true) < 0 ? -1 : 0;
+  return exc_page_fault(current_mm(), addr, true) < 0 ? -1 : 0;
 }
 
 /** fork(2): the child (its task, standing in for its pid), which runs `child` once it is scheduled. */

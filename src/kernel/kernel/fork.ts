@@ -21,17 +21,9 @@ import { down_write, up_write } from '../locking/rwsem.ts';
 import { anon_vma_fork } from '../mm/rmap.ts';
 import { VmaIterator, vm_area_dup, vma_iter_bulk_alloc, vma_iter_bulk_store, vma_iter_clear_gfp, vma_iter_free } from '../mm/vma.ts';
 
-// struct task_struct
-export const T_PID = 0;
-export const T_TGID = 1;
-export const T_REAL_PARENT = 2;
-export const T_GROUP_LEADER = 3;
-export const T_MM = 4;
-export const T_NR_THREADS = 5; // on the group leader: live threads in the group
-export const T_PERF_EVENTS = 6; // perf_event_ctxp: the first event of the task's context
-export const T_EXIT_STATE = 7; // 0 alive, EXIT_ZOMBIE after do_exit
-export const T_EXIT_CODE = 8;
-const TASK_STRUCT_SIZE = 48;
+import { TASK_STRUCT_SIZE, T_EXIT_CODE, T_EXIT_STATE, T_GROUP_LEADER, T_MM, T_NR_THREADS, T_PERF_EVENTS, T_PID, T_REAL_PARENT, T_TGID } from '../include/linux/sched.ts';
+
+export { T_EXIT_CODE, T_EXIT_STATE, T_GROUP_LEADER, T_MM, T_NR_THREADS, T_PERF_EVENTS, T_PID, T_REAL_PARENT, T_TGID };
 
 export const CLONE_VM = 0x100;
 export const CLONE_THREAD = 0x10000;

@@ -12,7 +12,7 @@
 
 import { mem32 } from '../../machine/memory.ts';
 import {
-  PENDING_RCU, claim_idle_cpu, on_behalf_of, open_pending_handler, raise_pending, register_idle_hooks,
+  CTX_SOFTIRQ, PENDING_RCU, claim_idle_cpu, on_behalf_of, open_pending_handler, raise_pending, register_idle_hooks,
   release_claimed_cpu, smp_processor_id, this_cpu_base, do_safe_point,
 } from '../../machine/cpu.ts';
 import { nr_cpu_ids, per_cpu_ptr } from '../../machine/percpu.ts';
@@ -196,7 +196,7 @@ function rcu_idle_exit(): void {
   spin_unlock(rcu_lock());
 }
 
-open_pending_handler(PENDING_RCU, rcu_core);
+open_pending_handler(PENDING_RCU, rcu_core, CTX_SOFTIRQ);
 register_idle_hooks(rcu_idle_enter, rcu_idle_exit);
 
 // kernel/rcu/tree.c synchronize_rcu: wait for a full grace period (sleeping, so the CPU is idle

@@ -5,7 +5,7 @@
 
 import { mem32 } from '../../machine/memory.ts';
 import {
-  PENDING_CALL_FUNCTION, claim_idle_cpu, on_behalf_of, open_pending_handler, raise_pending,
+  CTX_HARDIRQ, PENDING_CALL_FUNCTION, claim_idle_cpu, on_behalf_of, open_pending_handler, raise_pending,
   release_claimed_cpu, service_ipis, smp_processor_id,
 } from '../../machine/cpu.ts';
 import { nr_cpu_ids, per_cpu_ptr } from '../../machine/percpu.ts';
@@ -61,7 +61,7 @@ function generic_smp_call_function_interrupt(): void {
   Atomics.notify(mem32, i);
 }
 
-open_pending_handler(PENDING_CALL_FUNCTION, generic_smp_call_function_interrupt);
+open_pending_handler(PENDING_CALL_FUNCTION, generic_smp_call_function_interrupt, CTX_HARDIRQ);
 
 /**
  * Run the posted function as each of `cpus`, idle CPUs claimed by the caller: they were sent the

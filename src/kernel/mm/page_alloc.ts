@@ -3,7 +3,7 @@
 
 import { H, PAGE_SHIFT, mem32 } from '../../machine/memory.ts';
 import { define_counter, define_global } from '../../machine/symbols.ts';
-import { this_cpu_inc } from '../../machine/counters.ts';
+import { this_cpu_add, this_cpu_inc } from '../../machine/counters.ts';
 import { spin_lock, spin_lock_init, spin_unlock } from '../locking/spinlock.ts';
 
 export const MAX_ORDER = 10;
@@ -34,6 +34,9 @@ const zone = define_global('zone', (Z_FREE_AREA + MAX_ORDER + 1) * 4);
 
 const nr_alloc = define_counter('sim.page_alloc.alloc');
 const nr_free = define_counter('sim.page_alloc.free');
+// include/linux/vm_event_item.h PGALLOC_NORMAL and PGFREE: pages, 2^order per call (one zone)
+const pgalloc_normal = define_counter('sim.vmstat.pgalloc_normal');
+const pgfree = define_counter('sim.vmstat.pgfree');
 
 /** Word index of page frame `pfn`'s descriptor. */
 export function page_desc(pfn: number): number {
@@ -118,11 +121,13 @@ export function alloc_pages(order: number): number {
   if (in_use > mem32[z(Z_PEAK)]) mem32[z(Z_PEAK)] = in_use;
   spin_unlock(zone_lock());
   this_cpu_inc(nr_alloc);
+  this_cpu_add(pgalloc_normal, 1 << order);
   return pfn_to_addr(pfn);
 }
 
 // mm/page_alloc.c __free_pages: merge with free buddies as far as they go
 export function free_pages(addr: number, order: number): void {
+  this_cpu_add(pgfree, 1 << order);
   let pfn = addr_to_pfn(addr);
   spin_lock(zone_lock());
   mem32[z(Z_NR_FREE)] += 1 << order;

@@ -8,12 +8,12 @@
 // A task's user code is JavaScript, so a new task's entry point is kept by the thread that will
 // run it; everything else about the task is in its task_struct in the arena.
 
-import { do_safe_point, get_current, set_current, smp_processor_id } from '../../../machine/cpu.ts';
+import { CTX_USER, do_safe_point, get_current, set_cpu_context, set_current, smp_processor_id } from '../../../machine/cpu.ts';
 import { define_counter, this_cpu_inc } from '../../../machine/counters.ts';
 import { perf_event_task_sched_in, perf_event_task_sched_out } from '../events/core.ts';
+import { sched_count_switch } from './stats.ts';
 
 const nr_yields = define_counter('sim.sched.yields');
-const nr_switches = define_counter('sim.sched.context_switches');
 
 // kernel/sched/core.c prepare_task_switch
 function prepare_task_switch(prev: number): void {
@@ -25,10 +25,11 @@ function finish_task_switch(): void {
   perf_event_task_sched_in(get_current());
 }
 
-// kernel/sched/core.c context_switch: `next` runs on this CPU from here on
-export function context_switch(prev: number, next: number): void {
+// kernel/sched/core.c context_switch: `next` runs on this CPU from here on; `prev` blocked
+// (voluntary) or was preempted
+export function context_switch(prev: number, next: number, voluntary: boolean): void {
   prepare_task_switch(prev);
-  this_cpu_inc(nr_switches);
+  sched_count_switch(prev, voluntary);
   set_current(next);
   finish_task_switch();
 }
@@ -53,12 +54,15 @@ export function run_until_exit(task: number, on_exit: (task: number) => void): b
   if (i < 0) return false;
   const { entry } = runqueue.splice(i, 1)[0];
   const prev = get_current();
-  context_switch(prev, task);
+  context_switch(prev, task, true); // the parent blocks in wait4
+  // The child returns from fork to user mode.
+  const context = set_cpu_context(CTX_USER);
   try {
     entry();
   } finally {
     on_exit(task);
-    context_switch(task, prev);
+    set_cpu_context(context);
+    context_switch(task, prev, true); // the child is dead
   }
   return true;
 }
@@ -67,11 +71,11 @@ export function run_until_exit(task: number, on_exit: (task: number) => void): b
 const stopper_prev = { task: 0 };
 export function stopper_sched_in(stopper: number): void {
   stopper_prev.task = get_current();
-  context_switch(stopper_prev.task, stopper);
+  context_switch(stopper_prev.task, stopper, false); // the stopper preempts whatever ran
 }
 
 export function stopper_sched_out(): void {
-  context_switch(get_current(), stopper_prev.task);
+  context_switch(get_current(), stopper_prev.task, true); // the stopper sleeps
 }
 
 // kernel/sched/core.c do_sched_yield: nothing else runs on a pinned CPU, so yielding is a pass

@@ -3,8 +3,9 @@
 // for it.
 
 import { mem32 } from '../../../machine/memory.ts';
-import { cpu_enter, cpu_exit, smp_processor_id } from '../../../machine/cpu.ts';
+import { CTX_SYSTEM, cpu_enter, cpu_exit, get_current, set_cpu_context, smp_processor_id } from '../../../machine/cpu.ts';
 import { define_counter, this_cpu_inc } from '../../../machine/counters.ts';
+import { sched_count_switch } from './stats.ts';
 
 const nr_sleeps = define_counter('sim.sched.sleeps');
 
@@ -13,8 +14,13 @@ export function schedule_wait(idx: number, expected: number, timeout_ms: number)
   const cpu = smp_processor_id();
   if (cpu >= 0) {
     this_cpu_inc(nr_sleeps);
+    sched_count_switch(get_current(), true); // to the idle task
     cpu_exit();
   }
   Atomics.wait(mem32, idx, expected, timeout_ms);
-  if (cpu >= 0) cpu_enter(cpu);
+  if (cpu >= 0) {
+    cpu_enter(cpu);
+    sched_count_switch(0, false); // the idle task gives the CPU back
+    set_cpu_context(CTX_SYSTEM); // the task wakes inside the kernel
+  }
 }

@@ -7,7 +7,7 @@
 // them, in a list sorted by expiry (a wheel is not worth it at the scale of a simulated run).
 
 import { mem32, memf64 } from '../../../machine/memory.ts';
-import { register_idle_hooks, set_tick_handler, smp_processor_id, this_cpu_base } from '../../../machine/cpu.ts';
+import { CTX_SOFTIRQ, register_idle_hooks, set_cpu_context, set_tick_handler, smp_processor_id, this_cpu_base } from '../../../machine/cpu.ts';
 import { ktime_get_ns } from '../../../machine/clock.ts';
 import { nr_cpu_ids, per_cpu_ptr } from '../../../machine/percpu.ts';
 import { call_kfunction, define_counter, define_per_cpu, type KFunction } from '../../../machine/symbols.ts';
@@ -167,7 +167,9 @@ function tick_sched_timer(now_ns: number): void {
   if (ticks <= 0) return;
   memf64[last] = now;
   this_cpu_add(nr_ticks, ticks);
+  const prev = set_cpu_context(CTX_SOFTIRQ); // run_timer_softirq
   run_timers(now);
+  set_cpu_context(prev);
   rcu_sched_clock_irq();
 }
 

@@ -1,0 +1,46 @@
+// A monitor (lkp's word): one of the programs lkp runs beside a test, turned into a module that
+// reads the simulated machine's accounting of a run and gives lkp-named stats.
+
+import type { PointResult } from '../runner/point.ts';
+
+export interface MonitorInput {
+  /** The run's points, in the order they ran. */
+  points: readonly PointResult[];
+  /** Wall-clock seconds of the whole run. */
+  elapsed_s: number;
+}
+
+export interface Monitor {
+  /** lkp's name (`mpstat`, `perf-profile`): the stats' prefix. */
+  name: string;
+  description: string;
+  /** Run unless --monitor says otherwise (the cheap ones, derived from the accounting). */
+  default: boolean;
+  stats(input: MonitorInput): Record<string, number>;
+}
+
+/**
+ * lkp's sbin/dump-stat drops a key whose samples are all zero (first, last and sum), and
+ * lib/matrix.rb reduces the rest: the mean over samples, or for counters the sum or last − first.
+ * Here: the mean of each key's samples, after that drop.
+ */
+export function mean_of_samples(records: ReadonlyArray<Record<string, number>>): Record<string, number> {
+  const keys = new Map<string, number[]>();
+  for (const r of records) for (const [k, v] of Object.entries(r)) (keys.get(k) ?? keys.set(k, []).get(k)!).push(v);
+  const out: Record<string, number> = {};
+  for (const [k, vs] of keys) {
+    if (vs[0] === 0 && vs[vs.length - 1] === 0 && vs.every((v) => v === 0)) continue;
+    out[k] = vs.reduce((a, b) => a + b, 0) / records.length;
+  }
+  return out;
+}
+
+/** dump-stat's drop of all-zero keys, for stats that are one sample. */
+export function without_zeros(stats: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(stats).filter(([, v]) => v !== 0));
+}
+
+/** The /proc/stat readings of a point that bound its intervals: at the start, after each sample, at the end when it took no samples. */
+export function interval_readings(p: PointResult): PointResult['proc_stat'] {
+  return p.proc_stat.length >= 2 ? p.proc_stat : p.proc_stat_end ? [...p.proc_stat, p.proc_stat_end] : [];
+}
