@@ -52,6 +52,10 @@ export interface Manifest {
   warmup: number;
   interval_s: number;
   seed: number;
+  /** The monitors that ran (absent in older runs: their time.* described the host). */
+  monitors?: string[];
+  /** perf-profile's sampling interval in µs, null when it did not run; it perturbs, so it is part of the experiment. */
+  profile_interval_us?: number | null;
   /** The parent process's address space: a replayed capture (with its digest) or the synthetic recipe. */
   layout: LayoutRecord;
   kernel: { preset: string; id: string; hash: string; overrides: ResolvedConfig['overrides']; knobs: ResolvedConfig['knobs'] };
@@ -80,7 +84,7 @@ export function host_info(): Manifest['host'] {
  * The kernel's resolved configuration is its hash; the project commit is the group's last level.
  * Values are text, so that manifests written by older versions compare as they read.
  */
-export type ExperimentFields = Pick<Manifest, 'workload' | 'params' | 'mode' | 'tasks' | 'nr_cpus' | 'mem_mb' | 'layout' | 'duration_s' | 'interval_s' | 'warmup' | 'seed'> & {
+export type ExperimentFields = Pick<Manifest, 'workload' | 'params' | 'mode' | 'tasks' | 'nr_cpus' | 'mem_mb' | 'layout' | 'duration_s' | 'interval_s' | 'warmup' | 'seed' | 'profile_interval_us'> & {
   kernel: Pick<Manifest['kernel'], 'hash'>;
   commit: Pick<ProjectCommit, 'id'>;
 };
@@ -99,6 +103,7 @@ export function group_identity(m: ExperimentFields): Record<string, string> {
     interval_s: String(m.interval_s),
     warmup: String(m.warmup),
     seed: String(m.seed),
+    perf_profile: m.profile_interval_us ? `${m.profile_interval_us} us` : 'off',
     commit: m.commit.id,
   };
 }

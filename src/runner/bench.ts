@@ -10,6 +10,7 @@ import { host_info, project_commit, tool_version, type ExperimentFields, type Ma
 import { PROJECT_ROOT, worker_build } from './build.ts';
 import { TaskPool } from './pool.ts';
 import { ProgressBar } from './progress.ts';
+import { MONITORS } from '../monitors/index.ts';
 import { UnknownWorkloadError, find_workload, list_workloads, load_workload } from './registry.ts';
 import { run_sweep } from './run.ts';
 import type { StopSignal } from './point.ts';
@@ -59,6 +60,8 @@ export async function list_text(report: (line: string) => void = () => {}): Prom
     lines.push(`  ${p.name.padEnd(16)} ${p.description}${p.name === DEFAULT_PRESET ? ' [default]' : ''}`);
     if (p.unmodeled) lines.push(`      not modeled, as the newest kernel: ${p.unmodeled}`);
   }
+  lines.push('', 'monitors (--monitor):');
+  for (const m of MONITORS) lines.push(`  ${m.name.padEnd(16)} ${m.description}${m.default ? ' [default]' : ''}`);
   lines.push('', 'knobs (--set key=value):');
   for (const k of KNOBS) {
     const values = k.type === 'enum' ? k.values.join('|') : k.type === 'bool' ? '0|1' : k.choices ? k.choices.join('|') : `${k.min}..${k.max}`;
@@ -86,6 +89,7 @@ function experiment_path_params(o: BenchOptions, workload: Workload, params: Par
   if (o.interval_s !== d.interval_s) out.push(['interval', o.interval_s]);
   if (o.warmup !== d.warmup) out.push(['warmup', o.warmup]);
   if (o.seed !== d.seed) out.push(['seed', o.seed]);
+  if (o.profile_interval_us !== null) out.push(['perf_profile', `${o.profile_interval_us}us`]);
   const layout = layout_path_param(o.layout);
   if (layout) out.push(['layout', layout]);
   return out;
@@ -163,6 +167,7 @@ export async function bench(o: BenchOptions, io: BenchIO, signal: StopSignal): P
     interval_s: o.interval_s,
     warmup: o.warmup,
     seed: o.seed,
+    profile_interval_us: o.profile_interval_us,
     kernel: o.config,
     commit,
   };
@@ -239,6 +244,8 @@ export async function bench(o: BenchOptions, io: BenchIO, signal: StopSignal): P
         warmup: o.warmup,
         interval_s: o.interval_s,
         seed: o.seed,
+        monitors: o.monitors,
+        profile_interval_us: o.profile_interval_us,
         layout: experiment.layout,
         kernel: { preset: o.config.preset, id: o.config.id, hash: o.config.hash, overrides: o.config.overrides, knobs: o.config.knobs },
         exact_metrics: exact_metrics(workload, Object.keys(result.stats)),
