@@ -22,6 +22,8 @@ import { snapshot_counters } from '../src/machine/counters.ts';
 import { define_function, define_global } from '../src/machine/symbols.ts';
 import { DEFAULT_MAPS, build_parent, maps_layout } from '../src/runner/layout.ts';
 import { getppid, sbrk } from '../src/user/libc.ts';
+import { clock_advance } from '../src/machine/clock.ts';
+import { account_ticks } from '../src/kernel/kernel/sched/cputime.ts';
 
 const { values } = parseArgs({ options: { time: { type: 'string', default: '500' } } });
 const P = PAGE_SIZE;
@@ -123,6 +125,8 @@ const cases: Case[] = [
   { name: 'maple store: bnode (brk2 clear, 6.7 child)', counts: { 'sim.maple.store_bnode': 1 }, before: () => brk_to('split'), fn: () => { brk_store.clear(); brk_state = 'cleared'; }, after: quiesce },
   { name: 'maple store: spanning (brk2 grow, 6.7 child)', counts: { 'sim.maple.store_spanning': 1 }, before: () => brk_to('cleared'), fn: () => { brk_store.grow(); brk_state = 'grown'; }, after: quiesce },
   { name: 'maple store: rebalance (an erase below the minimum)', counts: { 'sim.maple.store_rebalance': 1 }, fn: () => store(rb, V39[0], V39[1], 0), after: () => { store(rb, V39[0], V39[1], E1); quiesce(); } },
+  // Last: it moves the manual clock one tick per call.
+  { name: "the machine's timer: account_ticks, one tick of one CPU", fn: () => { clock_advance(1e6); account_ticks(); } },
 ];
 
 /** Run a case once and check the timed call counts as its class and as no other store. */

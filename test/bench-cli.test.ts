@@ -61,6 +61,9 @@ describe('bench: bad input', () => {
     ['unwritable results', ['getppid1', '--results', unwritable], /results directory .* is not writable/],
     ['negative spawners', ['perf_stat_spawn', '--param', 'spawners=-1', '--tasks', '1'], /--param: parameter spawners: -1 is out of range 0\.\.8/],
     ['perf_user_us not a number', ['perf_stat_spawn', '--param', 'perf_user_us=fast', '--tasks', '1'], /--param: parameter perf_user_us: 'fast' is not an integer/],
+    ['unknown monitor', ['getppid1', '--monitor', 'perf-stat'], /^bench: --monitor: unknown monitor 'perf-stat' \(monitors: mpstat, vmstat, time, proc-vmstat, perf-profile\)$/],
+    ['a sampling interval without perf-profile', ['getppid1', '--profile-interval', '100'], /^bench: --profile-interval: perf-profile is not among the monitors/],
+    ['a sampling interval too short', ['getppid1', '--monitor', 'perf-profile', '--profile-interval', '1'], /^bench: --profile-interval: 1 is out of range 10\.\./],
     ['no CPU left for the background task', ['perf_stat_spawn', '--cpus', '4', '--tasks', '4'], /perf_stat_spawn: 4 tasks and 1 background task need 5 CPUs, --cpus is 4/],
   ];
   for (const [name, args, message] of cases) {

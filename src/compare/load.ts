@@ -52,6 +52,11 @@ export interface LoadedGroup {
   complete_cols: number[];
   /** Metrics a run's manifest says were 0 (lkp's pipeline leaves zeros out of stats.json). */
   zero_stats: Set<string>;
+  /**
+   * Every run ran perf-profile: a perf-profile.* metric none of them has was below the 0.05 lkp's
+   * parse prints, 0.00 in lkp's matrix.
+   */
+  profiled: boolean;
   /** Runs skipped entirely: interrupted, killed, or without stats. */
   incomplete: number;
   /** Runs skipped because a file of theirs is damaged (truncated by a full disk, not JSON): what and why. */
@@ -235,6 +240,7 @@ function build_matrices(group: LoadedGroup, pending: RunStats, as_is = false): v
     group.runs.forEach((r, i) => keep(r) && cols.push(i));
     for (const [k, values] of group.all) into.set(k, cols.map((i) => values[i]));
   };
+  group.profiled = group.runs.length > 0 && group.runs.every((r) => r.manifest?.monitors?.includes('perf-profile'));
   columns((r) => !r.lkp_incomplete, group.lkp_complete, group.lkp_complete_cols);
   columns((r) => !r.failed, group.complete, group.complete_cols);
 }
@@ -265,7 +271,7 @@ function load_matrix(file: string, text: string, group: LoadedGroup, pending: Ru
 }
 
 function empty_group(path: string, single_run: string | null = null): LoadedGroup {
-  return { path, single_run, runs: [], all: new Map(), floats: new Map(), bigs: new Map(), lkp_complete: new Map(), lkp_complete_cols: [], complete: new Map(), complete_cols: [], zero_stats: new Set(), incomplete: 0, damaged: [], non_numeric: { count: 0, example: null, at: new Map() } };
+  return { path, single_run, runs: [], all: new Map(), floats: new Map(), bigs: new Map(), lkp_complete: new Map(), lkp_complete_cols: [], complete: new Map(), complete_cols: [], zero_stats: new Set(), profiled: false, incomplete: 0, damaged: [], non_numeric: { count: 0, example: null, at: new Map() } };
 }
 
 /** A group from a path: a group directory, a run directory, or a matrix.json file. */

@@ -228,7 +228,7 @@ function fmt_change(c: number): string {
 function values_of(g: Group, metric: string, failure: boolean, lkp_columns: boolean, runs: number): [number[], RubyKinds] {
   const m = failure ? g.all : lkp_columns ? g.lkp_complete : g.complete;
   const values = m.get(metric);
-  if (!values) return [g.zero_stats.has(metric) ? new Array<number>(runs).fill(0) : [], NO_KINDS];
+  if (!values) return [g.zero_stats.has(metric) || (g.profiled && metric.startsWith('perf-profile.')) ? new Array<number>(runs).fill(0) : [], NO_KINDS];
   const col = failure ? (i: number) => i : lkp_columns ? (i: number) => g.lkp_complete_cols[i] : (i: number) => g.complete_cols[i];
   // A value that was not a number was skipped: it is no 0, and no value at all.
   const skipped = g.non_numeric.at.get(metric);

@@ -22,7 +22,8 @@ export interface Monitor {
 /**
  * lkp's sbin/dump-stat drops a key whose samples are all zero (first, last and sum), and
  * lib/matrix.rb reduces the rest: the mean over samples, or for counters the sum or last − first.
- * Here: the mean of each key's samples, after that drop.
+ * Here: the mean of each key's samples, after that drop. (A stat that is one sample and 0 is
+ * dropped where every stat is, when the run is stored: results/store.ts lkp_stats.)
  */
 export function mean_of_samples(records: ReadonlyArray<Record<string, number>>): Record<string, number> {
   const keys = new Map<string, number[]>();
@@ -33,11 +34,6 @@ export function mean_of_samples(records: ReadonlyArray<Record<string, number>>):
     out[k] = vs.reduce((a, b) => a + b, 0) / records.length;
   }
   return out;
-}
-
-/** dump-stat's drop of all-zero keys, for stats that are one sample. */
-export function without_zeros(stats: Record<string, number>): Record<string, number> {
-  return Object.fromEntries(Object.entries(stats).filter(([, v]) => v !== 0));
 }
 
 /** The /proc/stat readings of a point that bound its intervals: at the start, after each sample, at the end when it took no samples. */

@@ -2,7 +2,7 @@
 // counters lib/matrix.rb reduces as last − first (pg*, numa_* …), over the run: each point's
 // machine boots anew, so the run's count is the sum of the points'.
 
-import { without_zeros, type Monitor, type MonitorInput } from './monitor.ts';
+import type { Monitor, MonitorInput } from './monitor.ts';
 
 function parse_vmstat(text: string): Map<string, number> {
   const out = new Map<string, number>();
@@ -23,7 +23,7 @@ export function proc_vmstat_stats(input: MonitorInput): Record<string, number> {
       out[key] = (out[key] ?? 0) + last - (first.get(name) ?? 0);
     }
   }
-  return without_zeros(out);
+  return out;
 }
 
 export const proc_vmstat: Monitor = {

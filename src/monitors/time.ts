@@ -3,7 +3,7 @@
 // minor faults), the run's wall-clock time, and what GNU time derives from them. Maximum RSS
 // needs user pages, which the simulated mm does not have yet, so it is not reported.
 
-import { without_zeros, type Monitor, type MonitorInput } from './monitor.ts';
+import type { Monitor, MonitorInput } from './monitor.ts';
 
 /** GNU time prints seconds with two decimals, truncated (tv_usec / 10000). */
 const centiseconds = (s: number) => Math.floor(s * 100) / 100;
@@ -24,7 +24,7 @@ export function time_stats(input: MonitorInput): Record<string, number> {
   const user_s = centiseconds(utime / 1e9);
   const system_s = centiseconds(stime / 1e9);
   const elapsed_s = centiseconds(input.elapsed_s);
-  return without_zeros({
+  return {
     'time.user_time': user_s,
     'time.system_time': system_s,
     // time.c: %P, (user + system) × 100 / elapsed in whole percent
@@ -35,7 +35,7 @@ export function time_stats(input: MonitorInput): Record<string, number> {
     'time.voluntary_context_switches': nvcsw,
     'time.involuntary_context_switches': nivcsw,
     'time.page_size': 4096,
-  });
+  };
 }
 
 export const time: Monitor = {

@@ -14,9 +14,12 @@
 //   syscall body `sys_X` is Linux's `__do_sys_X` (what SYSCALL_DEFINE names it);
 // - the machine (src/machine: safe points, modeled hardware waits) and helpers (src/lib) keep
 //   their own names, which say what they are;
+// - a sample whose leaf is schedule_wait is a task asleep with its CPU idle (the thread blocks in
+//   Atomics.wait, where V8 still samples it), and V8's `(idle)` a thread outside JavaScript
+//   waiting for work: no cycles, so no sample;
 // - anonymous functions are folded into their caller;
-// - V8's own pseudo-frames keep their meaning: `v8_garbage_collector`, `v8_program` (the VM
-//   outside JavaScript), `v8_idle`.
+// - V8's other pseudo-frames keep their meaning: `v8_garbage_collector`, `v8_program` (the VM
+//   outside JavaScript).
 
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -42,8 +45,10 @@ export function classify_source(source: string): FrameKind {
 const PSEUDO: Record<string, string> = {
   '(garbage collector)': 'v8_garbage_collector',
   '(program)': 'v8_program',
-  '(idle)': 'v8_idle',
 };
+
+/** Leaf frames in which the task sleeps and its CPU idles. */
+const OFF_CPU_LEAVES = new Set(['schedule_wait', '(idle)']);
 
 const maps = new Map<string, TraceMap | null>();
 
@@ -99,7 +104,8 @@ export function fold_profile(profile: CpuProfile, kind_of: (url: string, line: n
     const up = parent.has(id) ? stack_of(parent.get(id)!) : [];
     const { functionName: fn, url, lineNumber, columnNumber } = node.callFrame;
     let out = up;
-    if (fn in PSEUDO) out = [...up, { name: PSEUDO[fn], kind: 'other' }];
+    if (fn === '(idle)') out = [{ name: fn, kind: 'other' }];
+    else if (fn in PSEUDO) out = [...up, { name: PSEUDO[fn], kind: 'other' }];
     else if (fn !== '(root)' && fn !== '') {
       const kind = kind_of(url, lineNumber, columnNumber);
       if (kind !== 'harness') {
@@ -117,6 +123,7 @@ export function fold_profile(profile: CpuProfile, kind_of: (url: string, line: n
   const folded: FoldedStacks = {};
   for (const [id, c] of counts) {
     const frames = stack_of(id);
+    if (frames.length > 0 && OFF_CPU_LEAVES.has(frames[frames.length - 1].name)) continue;
     const key = frames.length === 0 ? 'scalelab_harness' : frames.map((f) => f.name).reverse().join(';');
     folded[key] = (folded[key] ?? 0) + c;
   }
