@@ -1,9 +1,9 @@
 // From a V8 CPU profile of a task worker to call stacks named as perf would name them on Linux.
 //
-// The simulated kernel's functions carry Linux names and V8 keeps them through the bundle; its
-// profiler also reconstructs inlined calls from source positions, so an inlined function is a
-// frame of its own (as `perf report --inline` shows it). Each frame is placed by the source file
-// its function comes from (through the bundle's source map):
+// The simulated kernel's functions carry Linux names and V8 keeps them through the bundle (with
+// TurboFan's inlining off while profiling, profiler.ts, every function is a frame of its own).
+// Each frame is placed by the source file its function comes from (through the bundle's source
+// map):
 // - the harness (src/runner, Node's and libraries' code) is left out: the worker's entry, the
 //   start barrier and the loop's stop check are not the test's code; what they call keeps its
 //   frames, and a sample in them alone is `scalelab_harness`;
