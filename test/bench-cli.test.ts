@@ -324,6 +324,36 @@ describe('bench: group identity', () => {
     return JSON.parse(r.stdout).resultDir as string;
   };
 
+  it("the monitors describe the simulated machine: 1 task on 4 CPUs is ~75% idle, its time is the simulated process's; perf-profile is another experiment", () => {
+    const root = results_dir();
+    const r = bench(['getppid1', ...QUICK, '--cpus', '4', '--monitor', 'perf-profile', '--results', root]);
+    expect(r.code).toBe(0);
+    const [run] = runs_under(root);
+    expect(run).toMatch(/getppid1\/process-1-cpus=4-duration=1-warmup=0-perf_profile=341us\//);
+    const stats = JSON.parse(readFileSync(join(run, 'stats.json'), 'utf8'));
+    // One CPU of four runs the task: idle is 75% but for the moments the task starts and stops.
+    expect(stats['will-it-scale.1.processes_idle']).toBeGreaterThan(70);
+    expect(stats['will-it-scale.1.processes_idle']).toBeLessThan(80);
+    expect(stats['mpstat.cpu.all.idle%']).toBeGreaterThan(70);
+    expect(stats['mpstat.cpu.all.sys%'] + stats['mpstat.cpu.all.usr%']).toBeGreaterThan(20);
+    expect(stats['time.system_time']).toBeGreaterThan(0);
+    expect(stats['time.page_size']).toBe(4096);
+    // The loop and its syscall under Linux's names, the harness's frames gone.
+    expect(stats['perf-profile.children.cycles-pp.testcase']).toBeGreaterThan(50);
+    expect(stats['perf-profile.calltrace.cycles-pp.__do_sys_getppid.do_syscall_64.entry_SYSCALL_64_after_hwframe.getppid.testcase']).toBeGreaterThan(0);
+    expect(Object.keys(stats).some((k) => /run_task|piscina/.test(k))).toBe(false);
+    const manifest = JSON.parse(readFileSync(join(run, 'manifest.json'), 'utf8'));
+    expect(manifest).toMatchObject({ monitors: ['mpstat', 'vmstat', 'time', 'proc-vmstat', 'perf-profile'], profile_interval_us: 341 });
+    // Without the profiler: the default monitors, in a group of its own.
+    const plain = bench(['getppid1', ...QUICK, '--cpus', '4', '--monitor=-vmstat', '--results', root]);
+    expect(plain.code).toBe(0);
+    const other = runs_under(root).find((d) => d !== run)!;
+    expect(other).toMatch(/getppid1\/process-1-cpus=4-duration=1-warmup=0\//);
+    const plain_stats = JSON.parse(readFileSync(join(other, 'stats.json'), 'utf8'));
+    expect(Object.keys(plain_stats).filter((k) => /^(perf-profile|vmstat)\./.test(k))).toEqual([]);
+    expect(plain_stats['mpstat.cpu.all.idle%']).toBeGreaterThan(70);
+  });
+
   it('runs of another duration, interval, warm-up, seed or memory land in another group', () => {
     const root = results_dir();
     const base = group_of(bench([...FAST, '--tasks', '1', '--duration', '0.2', '--results', root]));

@@ -50,8 +50,8 @@ function scalelab_manifest(over: Partial<Manifest> = {}): Manifest {
 }
 
 /** A group in memory: one stats object per run; `manifest` makes it a scalelab group (exact metrics, label). */
-function group(path: string, runs: Record<string, number>[], opts: { exact?: string[]; zero?: string[]; failed?: number[]; label?: string } = {}): Group {
-  const manifest = opts.exact || opts.label ? scalelab_manifest({ exact_metrics: opts.exact ?? [], zero_stats: opts.zero ?? [], label: opts.label ?? null }) : null;
+function group(path: string, runs: Record<string, number>[], opts: { exact?: string[]; zero?: string[]; failed?: number[]; label?: string; monitors?: string[] } = {}): Group {
+  const manifest = opts.exact || opts.label || opts.monitors ? scalelab_manifest({ exact_metrics: opts.exact ?? [], zero_stats: opts.zero ?? [], label: opts.label ?? null, monitors: opts.monitors }) : null;
   const entries = runs.map((stats, i) => ({ run: { name: String(i), source: `${path}/${i}/stats.json`, failed: opts.failed?.includes(i) ?? false, lkp_incomplete: stats['last_state.is_incomplete_run'] === 1, manifest } as RunData, stats }));
   return describe_group(group_from(path, entries), path);
 }
@@ -84,6 +84,16 @@ describe("lkp's rows, byte for byte (reference §2.3)", () => {
     expect(row('turbostat.PkgTmp', [55.0, 56.67, 58.34], [50.5, 52.83, 55.16])).toEqual(['     56.67 ±  2%      -6.8%      52.83 ±  3%  turbostat.PkgTmp']);
     // 1.87%: blank
     expect(row('turbostat.PkgTmp', [55.37, 56.67, 57.97], [55.37, 56.67, 57.97])[0]).toBe('     56.67            +0.0%      56.67        turbostat.PkgTmp');
+  });
+
+  it('a perf-profile row a profiled head lacks (below the 0.05 lkp prints) is 0.00, as the 0-day mail shows it', () => {
+    const key = 'perf-profile.calltrace.cycles-pp.mas_wr_spanning_store.mas_store_prealloc.do_brk_flags.__do_sys_brk.do_syscall_64';
+    const base = group('/r/base', [{ [key]: 10.26, 'will-it-scale.per_process_ops': 1 }], { monitors: ['perf-profile'] });
+    const profiled = group('/r/head', [{ 'will-it-scale.per_process_ops': 1 }], { monitors: ['mpstat', 'perf-profile'] });
+    const unprofiled = group('/r/head', [{ 'will-it-scale.per_process_ops': 1 }], { monitors: ['mpstat'] });
+    // The seed's line (004_de8b07e9748550c0.txt; the mail indents the table by one more space).
+    expect(lkp_rows(base, profiled).filter((l) => l.endsWith(key))).toEqual([`     10.26           -10.3        0.00        ${key}`]);
+    expect(lkp_rows(base, unprofiled).filter((l) => l.endsWith(key))).toEqual([]);
   });
 
   it('a perf-profile row: absolute change, no % sign', () => {

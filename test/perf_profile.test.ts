@@ -64,7 +64,7 @@ describe('V8 profile frames under Linux names', () => {
     expect(classify_source('../../node_modules/piscina/dist/worker.js')).toBe('harness');
   });
 
-  it('folds samples into stacks: harness frames out, syscall and fault entry frames in, sys_X as __do_sys_X, sleeping tasks out', () => {
+  it('folds samples into stacks: harness frames and accessors out, syscall and fault entry frames in, sys_X as __do_sys_X, sleeping tasks out', () => {
     // 15: schedule_wait under do_brk_flags's caller: the task asleep, not counted.
     const node = (id: number, functionName: string, url: string, children: number[] = []) => ({ id, callFrame: { functionName, url, lineNumber: 0, columnNumber: 0 }, children });
     const profile: CpuProfile = {
@@ -74,7 +74,7 @@ describe('V8 profile frames under Linux names', () => {
         node(3, 'testcase', 'user', [4, 8]),
         node(4, 'brk', 'user', [5, 7]),
         node(5, 'sys_brk', 'kernel', [6, 15]),
-        node(6, 'do_brk_flags', 'kernel'),
+        node(6, 'do_brk_flags', 'kernel', [17]),
         node(7, 'syscall_enter_from_user_mode', 'kernel', [14]),
         node(8, '', 'user', [10]),
         node(9, '(garbage collector)', ''),
@@ -84,8 +84,9 @@ describe('V8 profile frames under Linux names', () => {
         node(14, 'safe_point', 'other'),
         node(15, 'schedule_wait', 'kernel'),
         node(16, '(idle)', ''),
+        node(17, 'vm_start', 'kernel'), // an accessor: vma->vm_start on Linux, its time do_brk_flags's
       ],
-      samples: [6, 6, 6, 7, 5, 11, 9, 13, 14, 3, 15, 15, 16],
+      samples: [6, 6, 17, 7, 5, 11, 9, 13, 14, 3, 15, 15, 16],
     };
     const kind_of = (url: string): FrameKind => (url === '' ? 'harness' : (url as FrameKind));
     const syscall = 'do_syscall_64;entry_SYSCALL_64_after_hwframe;brk;testcase';

@@ -17,7 +17,9 @@
 // - a sample whose leaf is schedule_wait is a task asleep with its CPU idle (the thread blocks in
 //   Atomics.wait, where V8 still samples it), and V8's `(idle)` a thread outside JavaScript
 //   waiting for work: no cycles, so no sample;
-// - anonymous functions are folded into their caller;
+// - functions that have no symbol on Linux because they are a field access or a macro there
+//   (the simulation's record accessors, per-CPU and `current` helpers: NO_LINUX_FRAME) are folded
+//   into their caller, as are anonymous functions; with inlining off they would be frames;
 // - V8's other pseudo-frames keep their meaning: `v8_garbage_collector`, `v8_program` (the VM
 //   outside JavaScript).
 
@@ -46,6 +48,22 @@ const PSEUDO: Record<string, string> = {
   '(garbage collector)': 'v8_garbage_collector',
   '(program)': 'v8_program',
 };
+
+/**
+ * The simulation's accessors and helpers where Linux reads a field or expands a macro or an
+ * always-inline helper (vma->vm_start, this_cpu_inc, current): no perf frame on Linux, so none
+ * here. Checked against Linux 6.7/6.8's sources (lib/maple_tree.c, mm/, include/linux/): none is
+ * a Linux function. The simulation's own names for real work (cache_refill for ___slab_alloc's
+ * refill, partial_add, note_gp_needed …) stay: their time is that work's.
+ */
+const NO_LINUX_FRAME = new Set([
+  'vm_start', 'vm_end', 'vm_flags', 'vm_pgoff', 'set_vm_start', 'set_vm_end', 'set_vm_flags', 'set_vm_pgoff',
+  'vma_file', 'vma_mm', 'vma_anon_vma', 'mm_mt', 'mm_get', 'mm_set', 'mmap_lock_addr', 'current_mm', 'mm_add_map_count',
+  'set_slot', 'slot_idx', 'set_gap', 'gap', 'set_parent_raw', 'set_parent_tree', 'set_mt_root', 'mt_root',
+  'page_desc', 'addr_to_pfn', 'rs', 'this_rdp', 'av', 'alloc_room', 'copy', 'clear', 'init', 'reset', 'jiffies', 'ns_to_jiffies',
+  'this_cpu_inc', 'this_cpu_add', 'this_cpu_inc_index', 'per_cpu_ptr', 'per_cpu_base', 'get_current', 'set_current',
+  'set_cpu_context', 'smp_processor_id', 'call_kfunction', 'kconfig',
+]);
 
 /** Leaf frames in which the task sleeps and its CPU idles. */
 const OFF_CPU_LEAVES = new Set(['schedule_wait', '(idle)']);
@@ -106,7 +124,7 @@ export function fold_profile(profile: CpuProfile, kind_of: (url: string, line: n
     let out = up;
     if (fn === '(idle)') out = [{ name: fn, kind: 'other' }];
     else if (fn in PSEUDO) out = [...up, { name: PSEUDO[fn], kind: 'other' }];
-    else if (fn !== '(root)' && fn !== '') {
+    else if (fn !== '(root)' && fn !== '' && !NO_LINUX_FRAME.has(fn)) {
       const kind = kind_of(url, lineNumber, columnNumber);
       if (kind !== 'harness') {
         const caller = up[up.length - 1];
