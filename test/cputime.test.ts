@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { start_kernel } from '../src/kernel/init/main.ts';
 import { resolve_config } from '../src/kernel/config.ts';
 import { clock_advance } from '../src/machine/clock.ts';
-import { CTX_HARDIRQ, CTX_SOFTIRQ, CTX_SYSTEM, CTX_USER, cpu_enter, cpu_exit, set_cpu_context, set_current } from '../src/machine/cpu.ts';
+import { CTX_HARDIRQ, CTX_KTHREAD, CTX_SOFTIRQ, CTX_SYSTEM, CTX_USER, cpu_enter, cpu_exit, set_cpu_context, set_current } from '../src/machine/cpu.ts';
 import { kernel_clone } from '../src/kernel/kernel/fork.ts';
 import { kthread_create } from '../src/kernel/kernel/fork.ts';
 import { account_ticks, kcpustat_cpu, kstat_timer_irqs, task_cputime } from '../src/kernel/kernel/sched/cputime.ts';
@@ -16,6 +16,8 @@ import { mpstat_record } from '../src/monitors/mpstat.ts';
 import { vmstat_record } from '../src/monitors/vmstat.ts';
 import { idle_percent, linux_stat } from '../src/runner/procstat.ts';
 import { parse_proc_stat } from '../src/monitors/proc_stat.ts';
+import { time_stats } from '../src/monitors/time.ts';
+import type { PointResult } from '../src/runner/point.ts';
 
 const MS = 1e6;
 
@@ -72,14 +74,36 @@ describe('tick-based CPU time accounting', () => {
     expect(idle_percent(linux_stat(parse_proc_stat(before).all), linux_stat(parse_proc_stat(after).all))).toBeCloseTo((12 / 19) * 100, 12);
   });
 
-  it('a kernel thread\'s ticks count for the CPU but in no process\'s rusage', () => {
+  it('a kernel thread\'s ticks count for the CPU but in no process\'s rusage, also when it runs at a user task\'s safe point', () => {
     start_kernel({ nr_cpus: 1, mem_mb: 64, config: resolve_config(), clock: 'manual' });
     set_current(kthread_create());
     account_ticks();
     spend(CTX_SYSTEM, 5);
     expect(kcpustat_cpu(0)[2]).toBe(5 * MS);
     expect(task_cputime()).toEqual({ utime: 0, stime: 0 });
+    set_current(kernel_clone(0)); // a user task is current, a kworker's work runs at its safe point
+    spend(CTX_KTHREAD, 3);
+    expect(kcpustat_cpu(0)[2]).toBe(8 * MS);
+    expect(task_cputime()).toEqual({ utime: 0, stime: 0 });
     cpu_exit();
     cpu_enter(0);
+  });
+});
+
+describe('the time monitor', () => {
+  it('prints GNU time\'s truncated centiseconds and whole-ms %P from whole nanoseconds', () => {
+    // 0.29 s is 28.999… centiseconds as a float product; GNU time prints tv_usec / 10000 = 29.
+    const point = { cputime: { utime: 290 * MS, stime: 1130 * MS }, counters: new Map([['sim.sched.nvcsw', 3], ['sim.mm.faults', 7]]) } as unknown as PointResult;
+    expect(time_stats({ points: [point], elapsed_s: 2.01 })).toEqual({
+      'time.user_time': 0.29,
+      'time.system_time': 1.13,
+      'time.percent_of_cpu_this_job_got': 70, // (290 + 1130) × 100 / 2010, whole percent
+      'time.elapsed_time': 2.01,
+      'time.elapsed_time.max': 2.01,
+      'time.minor_page_faults': 7,
+      'time.voluntary_context_switches': 3,
+      'time.involuntary_context_switches': 0,
+      'time.page_size': 4096,
+    });
   });
 });

@@ -97,7 +97,6 @@ describe('V8 profile frames under Linux names', () => {
       [`safe_point;syscall_enter_from_user_mode;${syscall}`]: 1,
       'exc_page_fault;asm_exc_page_fault;write_fault;testcase': 1,
       v8_garbage_collector: 1,
-      scalelab_harness: 1,
       testcase: 1,
     });
   });

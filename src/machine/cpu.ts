@@ -21,11 +21,13 @@ const NR_PENDING_BITS = 4;
 
 // cpu_state.context: what the CPU is executing, as Linux's tick reads it from the interrupted
 // registers (user_mode) and preempt_count (in hardirq, serving softirq). The owner writes it with
-// plain stores when it changes; the machine's timer (clockevents.ts) reads it.
+// plain stores when it changes; the machine's timer (kernel/sched/cputime.ts account_ticks) reads it.
 export const CTX_USER = 0;
 export const CTX_SYSTEM = 1;
 export const CTX_SOFTIRQ = 2;
 export const CTX_HARDIRQ = 3;
+/** A kernel thread's work run at a safe point (the stopper, a kworker): system time of no process. */
+export const CTX_KTHREAD = 4;
 
 // cpu_state.owner
 export const CPU_IDLE = 0;
@@ -78,7 +80,7 @@ const idle_hooks: Array<{ enter: () => void; exit: () => void }> = [];
 
 /**
  * Install the kernel's handler for one pending bit (Linux open_softirq / IPI vector setup), and the
- * context it runs in: CTX_HARDIRQ for an IPI handler, CTX_SOFTIRQ for a softirq, CTX_SYSTEM for
+ * context it runs in: CTX_HARDIRQ for an IPI handler, CTX_SOFTIRQ for a softirq, CTX_KTHREAD for
  * work a kernel thread does (the stopper, a kworker).
  */
 export function open_pending_handler(bit: number, fn: PendingHandler, context: number): void {

@@ -19,6 +19,11 @@ export interface Monitor {
   stats(input: MonitorInput): Record<string, number>;
 }
 
+/** A value as printed with %.2f. */
+export function round2(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
 /**
  * lkp's sbin/dump-stat drops a key whose samples are all zero (first, last and sum), and
  * lib/matrix.rb reduces the rest: the mean over samples, or for counters the sum or last − first.
@@ -30,7 +35,7 @@ export function mean_of_samples(records: ReadonlyArray<Record<string, number>>):
   for (const r of records) for (const [k, v] of Object.entries(r)) (keys.get(k) ?? keys.set(k, []).get(k)!).push(v);
   const out: Record<string, number> = {};
   for (const [k, vs] of keys) {
-    if (vs[0] === 0 && vs[vs.length - 1] === 0 && vs.every((v) => v === 0)) continue;
+    if (vs.every((v) => v === 0)) continue;
     out[k] = vs.reduce((a, b) => a + b, 0) / records.length;
   }
   return out;

@@ -1,12 +1,12 @@
-// lkp's mpstat monitor (programs/mpstat: `mpstat -o JSON 1`, CPU "all"): per one-second interval,
+// lkp's mpstat monitor (programs/mpstat: `mpstat -o JSON 1`, CPU "all"): per interval (the
+// harness's samples, one second by default; max_utilization.seconds counts them),
 // sysstat's percentages of all CPUs' time (mpstat.c get_global_cpu_mpstats: the CPUs' deltas
 // summed, guest taken out of user as it is counted in both), printed %.2f; stats are their means,
 // and max_utilization the busiest interval (100 − idle − iowait) and its number.
 
-import { interval_readings, mean_of_samples, type Monitor, type MonitorInput } from './monitor.ts';
+import { interval_readings, mean_of_samples, round2, type Monitor, type MonitorInput } from './monitor.ts';
 import { GUEST, GUEST_NICE, IDLE, IOWAIT, IRQ, NICE, SOFTIRQ, STEAL, SYSTEM, USER, parse_proc_stat } from './proc_stat.ts';
 
-const round2 = (x: number) => Math.round(x * 100) / 100;
 
 /** One mpstat record of CPU "all" between two /proc/stat readings. */
 export function mpstat_record(before: string, after: string): Record<string, number> {
@@ -53,7 +53,7 @@ export function mpstat_stats(input: MonitorInput): Record<string, number> {
 
 export const mpstat: Monitor = {
   name: 'mpstat',
-  description: 'CPU time per state, % of all CPUs (usr, sys, soft, irq, idle …), mean of 1-s intervals',
+  description: 'CPU time per state, % of all CPUs (usr, sys, soft, irq, idle …), mean over the sample intervals',
   default: true,
   stats: mpstat_stats,
 };

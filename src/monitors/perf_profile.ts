@@ -3,11 +3,11 @@
 // CPU, the percentage of samples in each function and below it (children), in it (self), and
 // along each call chain (calltrace: the function and its callers, 5 frames kept).
 //
-// The samples come from V8's sampling profiler in each task worker (fold.ts), a timer standing
+// The samples come from V8's sampling profiler in each task worker (profiler.ts, v8_profile.ts), a timer standing
 // for perf's cycles event: on a busy CPU, cycles are time. lkp names the event `cycles-pp`, and
 // so does this, so that rows line up with the 0-day robot's.
 
-import type { Monitor, MonitorInput } from './monitor.ts';
+import { round2, type Monitor, type MonitorInput } from './monitor.ts';
 
 /**
  * perf record's default period, --count=1000003 cycles, at machine.cpu_mhz's 2933 MHz (the Xeon
@@ -24,7 +24,6 @@ const CHAIN_MIN_PERCENT = 0.5;
 const PRINT_MIN = 0.05;
 const EVENT = 'cycles-pp';
 
-const round2 = (x: number) => Math.round(x * 100) / 100;
 
 // programs/perf-profile/parse fixup_symbol_name
 function fixup_symbol_name(s: string): string {
@@ -32,7 +31,7 @@ function fixup_symbol_name(s: string): string {
 }
 
 /** Add stacks into `into` (several CPUs' profiles make one, as perf record -a does). */
-export function merge_folded(into: FoldedStacks, from: FoldedStacks): void {
+function merge_folded(into: FoldedStacks, from: FoldedStacks): void {
   for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
 }
 

@@ -14,26 +14,24 @@ import type { FoldedStacks } from './perf_profile.ts';
 
 let session: Session | null = null;
 
-/** Start sampling this thread every `interval_us`; false if the profiler is not available. */
-export async function start_profiler(interval_us: number): Promise<boolean> {
-  try {
-    if (!session) {
-      setFlagsFromString('--no-turbo-inlining');
-      session = new Session();
-      session.connect();
-    }
-    await session.post('Profiler.enable');
-    await session.post('Profiler.setSamplingInterval', { interval: interval_us });
-    await session.post('Profiler.start');
-    return true;
-  } catch {
-    return false;
+/** Start sampling this thread every `interval_us` (throws when the profiler cannot start). */
+export async function start_profiler(interval_us: number): Promise<void> {
+  if (!session) {
+    setFlagsFromString('--no-turbo-inlining');
+    session = new Session();
+    session.connect();
   }
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: interval_us });
+  await session.post('Profiler.start');
 }
 
-/** Stop sampling; the samples as folded stacks with Linux frame names. */
+/** Stop sampling; the samples as folded stacks with Linux frame names. The profiler is off after it, whatever fails. */
 export async function stop_profiler(): Promise<FoldedStacks> {
-  const { profile } = (await session!.post('Profiler.stop')) as { profile: CpuProfile };
-  await session!.post('Profiler.disable');
-  return fold_profile(profile);
+  try {
+    const { profile } = (await session!.post('Profiler.stop')) as { profile: CpuProfile };
+    return fold_profile(profile);
+  } finally {
+    await session!.post('Profiler.disable');
+  }
 }

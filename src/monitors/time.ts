@@ -1,12 +1,15 @@
 // GNU time -v around the test, as lkp records it (bin/run-test, programs/time/parse): the
 // simulated processes' rusage (user and system time from the tick accounting, context switches,
-// minor faults), the run's wall-clock time, and what GNU time derives from them. Maximum RSS
-// needs user pages, which the simulated mm does not have yet, so it is not reported.
+// minor faults), the run's wall-clock time, and what GNU time derives from them. The background
+// tasks (the perf loop of perf_stat_spawn) are processes of the machine and count too, though a
+// real perf would run outside `time`; user and system time cover the points (start to stop),
+// elapsed the whole run. Maximum RSS needs user pages, which the simulated mm does not have yet,
+// so it is not reported.
 
 import type { Monitor, MonitorInput } from './monitor.ts';
 
-/** GNU time prints seconds with two decimals, truncated (tv_usec / 10000). */
-const centiseconds = (s: number) => Math.floor(s * 100) / 100;
+/** GNU time prints seconds with two decimals, truncated (tv_usec / 10000); from whole ns. */
+const centiseconds = (ns: number) => Math.floor(Math.round(ns) / 1e7) / 100;
 
 export function time_stats(input: MonitorInput): Record<string, number> {
   let utime = 0;
@@ -21,16 +24,15 @@ export function time_stats(input: MonitorInput): Record<string, number> {
     nivcsw += p.counters.get('sim.sched.nivcsw') ?? 0;
     minflt += p.counters.get('sim.mm.faults') ?? 0;
   }
-  const user_s = centiseconds(utime / 1e9);
-  const system_s = centiseconds(stime / 1e9);
-  const elapsed_s = centiseconds(input.elapsed_s);
+  const elapsed_ns = input.elapsed_s * 1e9;
+  const ms = (ns: number) => Math.floor(Math.round(ns) / 1e6);
   return {
-    'time.user_time': user_s,
-    'time.system_time': system_s,
-    // time.c: %P, (user + system) × 100 / elapsed in whole percent
-    'time.percent_of_cpu_this_job_got': elapsed_s > 0 ? Math.floor(((user_s + system_s) * 100) / elapsed_s) : 0,
-    'time.elapsed_time': elapsed_s,
-    'time.elapsed_time.max': elapsed_s,
+    'time.user_time': centiseconds(utime),
+    'time.system_time': centiseconds(stime),
+    // time.c: %P, (user + system) × 100 / elapsed in whole ms, whole percent
+    'time.percent_of_cpu_this_job_got': ms(elapsed_ns) > 0 ? Math.floor(((ms(utime) + ms(stime)) * 100) / ms(elapsed_ns)) : 0,
+    'time.elapsed_time': centiseconds(elapsed_ns),
+    'time.elapsed_time.max': centiseconds(elapsed_ns),
     'time.minor_page_faults': minflt,
     'time.voluntary_context_switches': nvcsw,
     'time.involuntary_context_switches': nivcsw,

@@ -6,7 +6,8 @@
 // map):
 // - the harness (src/runner, Node's and libraries' code) is left out: the worker's entry, the
 //   start barrier and the loop's stop check are not the test's code; what they call keeps its
-//   frames, and a sample in them alone is `scalelab_harness`;
+//   frames, and a sample in them alone (the worker waiting at the barrier, with the profiler
+//   already on) is no simulated CPU's and is not counted;
 // - the user program (workloads/, src/user/: the testcase loop and the libc wrappers) and the
 //   kernel (src/kernel/) keep their names; where user code calls into the kernel, the frames the
 //   syscall instruction (or a fault) passes on Linux are put in between, which the simulation
@@ -87,7 +88,7 @@ function source_map(url: string): TraceMap | null {
 }
 
 /** Where the frame's function comes from, by its bundle position. */
-export function frame_kind(url: string, line: number, column: number): FrameKind {
+function frame_kind(url: string, line: number, column: number): FrameKind {
   if (!url.startsWith('file:')) return 'harness';
   const map = source_map(url);
   if (!map) return classify_source(fileURLToPath(url));
@@ -141,8 +142,8 @@ export function fold_profile(profile: CpuProfile, kind_of: (url: string, line: n
   const folded: FoldedStacks = {};
   for (const [id, c] of counts) {
     const frames = stack_of(id);
-    if (frames.length > 0 && OFF_CPU_LEAVES.has(frames[frames.length - 1].name)) continue;
-    const key = frames.length === 0 ? 'scalelab_harness' : frames.map((f) => f.name).reverse().join(';');
+    if (frames.length === 0 || OFF_CPU_LEAVES.has(frames[frames.length - 1].name)) continue;
+    const key = frames.map((f) => f.name).reverse().join(';');
     folded[key] = (folded[key] ?? 0) + c;
   }
   return folded;

@@ -7,7 +7,7 @@
 import { interval_readings, mean_of_samples, type Monitor, type MonitorInput } from './monitor.ts';
 import { GUEST, GUEST_NICE, IDLE, IOWAIT, IRQ, NICE, SOFTIRQ, STEAL, SYSTEM, USER, parse_proc_stat } from './proc_stat.ts';
 
-/** One vmstat line between two /proc/stat readings `seconds` apart (vmstat's sleep time). */
+/** One vmstat line between two /proc/stat readings `seconds` apart (vmstat's (Δ + sleep/2) / sleep, per second). */
 export function vmstat_record(before: string, after: string, seconds: number): Record<string, number> {
   const a = parse_proc_stat(before);
   const b = parse_proc_stat(after);
@@ -16,7 +16,7 @@ export function vmstat_record(before: string, after: string, seconds: number): R
   const sy = d(SYSTEM) + d(IRQ) + d(SOFTIRQ);
   const div = d(USER) + d(NICE) + sy + d(IDLE) + d(IOWAIT) + d(STEAL);
   const pct = (x: number) => (div === 0 ? 0 : Math.floor((100 * x + Math.floor(div / 2)) / div));
-  const per_s = (x: number) => Math.floor((x + Math.floor(seconds / 2)) / seconds);
+  const per_s = (x: number) => Math.floor(x / seconds + 0.5);
   return {
     'procs.r': b.procs_running,
     'system.in': per_s(b.intr - a.intr),
@@ -33,7 +33,7 @@ export function vmstat_stats(input: MonitorInput): Record<string, number> {
   const records: Array<Record<string, number>> = [];
   for (const p of input.points) {
     const r = interval_readings(p);
-    for (let i = 1; i < r.length; i++) records.push(vmstat_record(r[i - 1].text, r[i].text, Math.max(1, Math.round((r[i].ns - r[i - 1].ns) / 1e9))));
+    for (let i = 1; i < r.length; i++) records.push(vmstat_record(r[i - 1].text, r[i].text, (r[i].ns - r[i - 1].ns) / 1e9));
   }
   if (records.length === 0) return {};
   return Object.fromEntries(Object.entries(mean_of_samples(records)).map(([k, v]) => [`vmstat.${k}`, v]));
@@ -41,7 +41,7 @@ export function vmstat_stats(input: MonitorInput): Record<string, number> {
 
 export const vmstat: Monitor = {
   name: 'vmstat',
-  description: 'interrupts and context switches per second, CPU us/sy/id/wa in whole %, mean of 1-s intervals',
+  description: 'interrupts and context switches per second, CPU us/sy/id/wa in whole %, mean over the sample intervals',
   default: true,
   stats: vmstat_stats,
 };

@@ -220,13 +220,12 @@ export async function run_point(spec: PointSpec, pool: TaskPool, hooks: PointHoo
   const proc_stat: Array<{ ns: number; text: string }> = [];
   const proc_vmstat: string[] = [];
   let cputime = { utime: 0, stime: 0 };
-  // The machine's timer interrupt, for CPU time accounting (kernel/sched/cputime.ts).
+  // /proc/stat after accounting the ticks that fell due (kernel/sched/cputime.ts).
   const read_proc_stat = () => {
     account_ticks();
     return { ns: ktime_get_ns(), text: show_stat() };
   };
   let proc_stat_end: PointResult['proc_stat_end'] = null;
-  let timer: NodeJS.Timeout | undefined;
   const setup_ms = performance.now() - t_start;
   let t_stop = performance.now();
 
@@ -242,32 +241,37 @@ export async function run_point(spec: PointSpec, pool: TaskPool, hooks: PointHoo
     proc_stat.push(read_proc_stat());
     proc_vmstat.push(show_vmstat());
     const cputime_before = task_cputime();
-    timer = setInterval(account_ticks, 1000 / HZ());
-    Atomics.store(ctl, CTL_GO, 1);
-    Atomics.notify(ctl, CTL_GO);
-    if (spec.workload.kind === 'throughput') {
-      hooks.log('warmup');
-      if (spec.warmup === 0) hooks.log('measurement');
-      const prev = new Float64Array(nr_tasks);
-      const t0 = performance.now();
-      const total = spec.warmup + spec.samples;
-      for (let k = 0; k < total && Atomics.load(ctl, CTL_STOP) === 0 && !signal.stopped; k++) {
-        await sleep(t0 + (k + 1) * spec.interval_s * 1000 - performance.now());
-        if (signal.stopped) break;
-        const s = take_sample(slots, prev, nr_tasks);
-        samples.push(s);
-        proc_stat.push(read_proc_stat());
-        hooks.log(format_sample(s));
-        if (k + 1 === spec.warmup) hooks.log('measurement');
-        hooks.progress?.(k + 1);
+    // The machine's timer interrupt runs until the tasks stop, whatever happens meanwhile.
+    const timer = setInterval(account_ticks, 1000 / HZ());
+    let stopped = false;
+    try {
+      Atomics.store(ctl, CTL_GO, 1);
+      Atomics.notify(ctl, CTL_GO);
+      if (spec.workload.kind === 'throughput') {
+        hooks.log('warmup');
+        if (spec.warmup === 0) hooks.log('measurement');
+        const prev = new Float64Array(nr_tasks);
+        const t0 = performance.now();
+        const total = spec.warmup + spec.samples;
+        for (let k = 0; k < total && Atomics.load(ctl, CTL_STOP) === 0 && !signal.stopped; k++) {
+          await sleep(t0 + (k + 1) * spec.interval_s * 1000 - performance.now());
+          if (signal.stopped) break;
+          const s = take_sample(slots, prev, nr_tasks);
+          samples.push(s);
+          proc_stat.push(read_proc_stat());
+          hooks.log(format_sample(s));
+          if (k + 1 === spec.warmup) hooks.log('measurement');
+          hooks.progress?.(k + 1);
+        }
+      } else {
+        await wait_until(ctl, CTL_STOPPED, () => Atomics.load(ctl, CTL_STOPPED) === nr_tasks, () => signal.stopped, Number.POSITIVE_INFINITY);
       }
-    } else {
-      await wait_until(ctl, CTL_STOPPED, () => Atomics.load(ctl, CTL_STOPPED) === nr_tasks, () => signal.stopped, Number.POSITIVE_INFINITY);
+      t_stop = performance.now();
+      Atomics.store(ctl, CTL_STOP, 1);
+      stopped = await wait_until(ctl, CTL_STOPPED, () => Atomics.load(ctl, CTL_STOPPED) === nr_tasks, () => false, STOP_TIMEOUT_MS);
+    } finally {
+      clearInterval(timer);
     }
-    t_stop = performance.now();
-    Atomics.store(ctl, CTL_STOP, 1);
-    const stopped = await wait_until(ctl, CTL_STOPPED, () => Atomics.load(ctl, CTL_STOPPED) === nr_tasks, () => false, STOP_TIMEOUT_MS);
-    clearInterval(timer);
     proc_stat_end = read_proc_stat();
     proc_vmstat.push(show_vmstat());
     const cputime_after = task_cputime();

@@ -41,16 +41,29 @@ export default async function run_task(msg: TaskMessage): Promise<TaskResult> {
     return { ok: false, error: describe(e) };
   }
   const task = new Task(msg.nr, msg.nr_tasks, msg.mode, msg.params, new Float64Array(msg.slots), ctl, CTL_STOP);
+  // The profiler starts before the barrier, so that the tasks still start together.
+  const profiling = msg.profile_interval_us !== undefined;
+  if (profiling) {
+    try {
+      await start_profiler(msg.profile_interval_us!);
+    } catch (e) {
+      Atomics.store(ctl, CTL_ABORT, 1);
+      Atomics.notify(ctl, CTL_READY);
+      return { ok: false, error: `perf-profile: ${describe(e)}` };
+    }
+  }
 
   Atomics.add(ctl, CTL_READY, 1);
   Atomics.notify(ctl, CTL_READY);
   while (Atomics.load(ctl, CTL_GO) === 0) {
-    if (Atomics.load(ctl, CTL_ABORT) !== 0) return { ok: false, error: 'aborted before the start' };
+    if (Atomics.load(ctl, CTL_ABORT) !== 0) {
+      if (profiling) await stop_profiler().catch(() => ({}));
+      return { ok: false, error: 'aborted before the start' };
+    }
     Atomics.wait(ctl, CTL_GO, 0, 50);
   }
 
   let result: TaskResult = { ok: true };
-  const profiling = msg.profile_interval_us !== undefined && (await start_profiler(msg.profile_interval_us));
   try {
     cpu_enter(msg.cpu);
     set_current(msg.task);
@@ -69,6 +82,12 @@ export default async function run_task(msg: TaskMessage): Promise<TaskResult> {
   }
   Atomics.add(ctl, CTL_STOPPED, 1);
   Atomics.notify(ctl, CTL_STOPPED);
-  if (profiling) result.profile = await stop_profiler();
+  if (profiling) {
+    try {
+      result.profile = await stop_profiler();
+    } catch (e) {
+      result = { ok: false, error: `${result.error ? `${result.error}; ` : ''}perf-profile: ${describe(e)}` };
+    }
+  }
   return result;
 }

@@ -204,13 +204,13 @@ register_idle_hooks(rcu_idle_enter, rcu_idle_exit);
 export function synchronize_rcu(): void {
   const snap = rcu_seq_snap();
   note_gp_needed(snap);
-  while (rcu_completed() < snap) {
+  for (let slept = false; rcu_completed() < snap; slept = true) {
     spin_lock(rcu_lock());
     rcu_gp_start_locked();
     spin_unlock(rcu_lock());
     do_safe_point();
     if (rcu_completed() >= snap) break;
-    schedule_wait(rs(RS_GP_SEQ), Atomics.load(mem32, rs(RS_GP_SEQ)), 1);
+    schedule_wait(rs(RS_GP_SEQ), Atomics.load(mem32, rs(RS_GP_SEQ)), 1, !slept);
   }
 }
 

@@ -12,7 +12,7 @@
 
 import { mem32 } from '../../machine/memory.ts';
 import {
-  CTX_SYSTEM, PENDING_STOP, claim_idle_cpu, host_can_spin, on_behalf_of, open_pending_handler, raise_pending, release_claimed_cpu, service_ipis,
+  CTX_KTHREAD, PENDING_STOP, claim_idle_cpu, host_can_spin, on_behalf_of, open_pending_handler, raise_pending, release_claimed_cpu, service_ipis,
   smp_processor_id,
 } from '../../machine/cpu.ts';
 import { nr_cpu_ids, per_cpu_ptr } from '../../machine/percpu.ts';
@@ -146,7 +146,7 @@ function multi_cpu_stop(): void {
   Atomics.notify(mem32, ms(MS_LEFT));
 }
 
-open_pending_handler(PENDING_STOP, multi_cpu_stop, CTX_SYSTEM);
+open_pending_handler(PENDING_STOP, multi_cpu_stop, CTX_KTHREAD);
 
 /** Wait out a modeled latency as part of the stop (the caller's CPU spins; the others stay parked). */
 function stop_latency(ns: number): void {

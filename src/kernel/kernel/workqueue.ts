@@ -2,7 +2,7 @@
 // safe point, standing in for its kworker; delayed work is a timer that queues the work.
 
 import { mem32 } from '../../machine/memory.ts';
-import { CTX_SYSTEM, PENDING_WORK, open_pending_handler, raise_pending, smp_processor_id, this_cpu_base } from '../../machine/cpu.ts';
+import { CTX_KTHREAD, PENDING_WORK, open_pending_handler, raise_pending, smp_processor_id, this_cpu_base } from '../../machine/cpu.ts';
 import { nr_cpu_ids, per_cpu_ptr } from '../../machine/percpu.ts';
 import { call_kfunction, define_counter, define_function, define_per_cpu, type KFunction } from '../../machine/symbols.ts';
 import { this_cpu_inc } from '../../machine/counters.ts';
@@ -82,7 +82,7 @@ function process_worklist(): void {
   }
 }
 
-open_pending_handler(PENDING_WORK, process_worklist, CTX_SYSTEM);
+open_pending_handler(PENDING_WORK, process_worklist, CTX_KTHREAD);
 
 // kernel/workqueue.c delayed_work_timer_fn
 const delayed_work_timer_fn = define_function('delayed_work_timer_fn', (dwork: number) => {

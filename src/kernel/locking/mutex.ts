@@ -20,9 +20,9 @@ export function mutex_lock(lock: number): void {
   const i = lock >> 2;
   if (Atomics.compareExchange(mem32, i, 0, 1) === 0) return;
   this_cpu_inc_index(mem32[i + 1]);
-  for (;;) {
+  for (let slept = false; ; slept = true) {
     if (Atomics.exchange(mem32, i, 2) === 0) return;
-    schedule_wait(i, 2, 1);
+    schedule_wait(i, 2, 1, !slept);
   }
 }
 

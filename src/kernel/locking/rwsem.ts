@@ -30,6 +30,7 @@ export function down_write(sem: number): void {
 // kernel/locking/rwsem.c rwsem_down_write_slowpath
 function rwsem_down_write_slowpath(i: number): void {
   this_cpu_inc_index(mem32[i + 1]);
+  let slept = false;
   for (let spins = 0; ; spins++) {
     const c = Atomics.load(mem32, i);
     if ((c & ~WAITERS) === 0) {
@@ -38,7 +39,8 @@ function rwsem_down_write_slowpath(i: number): void {
     }
     if (spins < SPIN_TRIES) continue;
     if ((c & WAITERS) === 0 && Atomics.compareExchange(mem32, i, c, c | WAITERS) !== c) continue;
-    schedule_wait(i, c | WAITERS, 1);
+    schedule_wait(i, c | WAITERS, 1, !slept);
+    slept = true;
   }
 }
 
@@ -60,6 +62,7 @@ export function down_read(sem: number): void {
 // kernel/locking/rwsem.c rwsem_down_read_slowpath
 function rwsem_down_read_slowpath(i: number): void {
   this_cpu_inc_index(mem32[i + 1]);
+  let slept = false;
   for (let spins = 0; ; spins++) {
     const c = Atomics.load(mem32, i);
     if ((c & WRITER) === 0) {
@@ -68,7 +71,8 @@ function rwsem_down_read_slowpath(i: number): void {
     }
     if (spins < SPIN_TRIES) continue;
     if ((c & WAITERS) === 0 && Atomics.compareExchange(mem32, i, c, c | WAITERS) !== c) continue;
-    schedule_wait(i, c | WAITERS, 1);
+    schedule_wait(i, c | WAITERS, 1, !slept);
+    slept = true;
   }
 }
 

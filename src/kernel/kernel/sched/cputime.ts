@@ -8,10 +8,11 @@
 // tick runs at safe points, which are always at a boundary), so the machine's timer is the
 // harness thread: every tick it calls account_ticks, which reads the state each CPU publishes
 // (machine/cpu.ts cpu_context, cpu_owner, cpu_curr). The hot path only stores that state when
-// it changes.
+// it changes. Work the caller does on behalf of a claimed idle CPU is that CPU's idle time (its
+// modeled wake-up and acknowledgement are the time it spends).
 
 import { memf64, mem32 } from '../../../machine/memory.ts';
-import { CPU_RUNNING, CTX_HARDIRQ, CTX_SOFTIRQ, CTX_USER, cpu_context, cpu_curr, cpu_owner } from '../../../machine/cpu.ts';
+import { CPU_RUNNING, CTX_HARDIRQ, CTX_KTHREAD, CTX_SOFTIRQ, CTX_USER, cpu_context, cpu_curr, cpu_owner } from '../../../machine/cpu.ts';
 import { nr_cpu_ids, per_cpu_ptr } from '../../../machine/percpu.ts';
 import { define_global, define_per_cpu } from '../../../machine/symbols.ts';
 import { HZ, jiffies } from '../time/timer.ts';
@@ -28,7 +29,7 @@ export const CPUTIME_IOWAIT = 6;
 export const CPUTIME_STEAL = 7;
 export const CPUTIME_GUEST = 8;
 export const CPUTIME_GUEST_NICE = 9;
-export const NR_STATS = 10;
+const NR_STATS = 10;
 
 // Per CPU, in ns: kernel_cpustat.cpustat[NR_STATS], then what the user tasks that ran on the CPU
 // were charged (the sum of their task_struct utime and stime: the simulated processes' rusage),
@@ -57,8 +58,10 @@ function account_process_tick(cpu: number, ticks: number, tick_ns: number): void
   const context = cpu_context(cpu);
   const index = context === CTX_USER ? CPUTIME_USER : context === CTX_SOFTIRQ ? CPUTIME_SOFTIRQ : context === CTX_HARDIRQ ? CPUTIME_IRQ : CPUTIME_SYSTEM;
   memf64[stat(cpu, index)] += cputime;
+  // A kernel thread's work done at a safe point runs while the interrupted user task is still
+  // `current` here; on Linux it is the kthread's own time.
   const task = cpu_curr(cpu);
-  if (task !== 0 && mem32[(task >> 2) + T_MM] !== 0) memf64[stat(cpu, index === CPUTIME_USER ? KS_TASK_UTIME : KS_TASK_STIME)] += cputime;
+  if (context !== CTX_KTHREAD && task !== 0 && mem32[(task >> 2) + T_MM] !== 0) memf64[stat(cpu, index === CPUTIME_USER ? KS_TASK_UTIME : KS_TASK_STIME)] += cputime;
 }
 
 /**
