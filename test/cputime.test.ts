@@ -10,6 +10,8 @@ import { clock_advance } from '../src/machine/clock.ts';
 import { CTX_HARDIRQ, CTX_KTHREAD, CTX_SOFTIRQ, CTX_SYSTEM, CTX_USER, cpu_enter, cpu_exit, set_cpu_context, set_current } from '../src/machine/cpu.ts';
 import { kernel_clone } from '../src/kernel/kernel/fork.ts';
 import { kthread_create } from '../src/kernel/kernel/fork.ts';
+import { syscall_enter_from_user_mode, syscall_exit_to_user_mode } from '../src/kernel/entry/common.ts';
+import { _exit, fork, wait4 } from '../src/user/libc.ts';
 import { account_ticks, kcpustat_cpu, kstat_timer_irqs, task_cputime } from '../src/kernel/kernel/sched/cputime.ts';
 import { show_stat } from '../src/kernel/fs/proc/stat.ts';
 import { mpstat_record } from '../src/monitors/mpstat.ts';
@@ -72,6 +74,30 @@ describe('tick-based CPU time accounting', () => {
     expect(vmstat_record(before, after, 1)).toEqual({ 'procs.r': 0, 'system.in': 71, 'system.cs': 0, 'cpu.us': 16, 'cpu.sy': 21, 'cpu.id': 63, 'cpu.wa': 0, 'cpu.st': 0 });
     // runtest.py: (idle + iowait) / every field of the `cpu` line = 12 / 19.
     expect(idle_percent(linux_stat(parse_proc_stat(before).all), linux_stat(parse_proc_stat(after).all))).toBeCloseTo((12 / 19) * 100, 12);
+  });
+
+  it('a syscall is system time by its entry and exit alone; a forked child\'s user code inside the parent\'s wait4 is user time', () => {
+    start_kernel({ nr_cpus: 1, mem_mb: 64, config: resolve_config(), clock: 'manual' });
+    set_current(kernel_clone(0));
+    account_ticks();
+    syscall_enter_from_user_mode();
+    clock_advance(2 * MS);
+    account_ticks();
+    syscall_exit_to_user_mode();
+    clock_advance(3 * MS);
+    account_ticks();
+    expect(kcpustat_cpu(0).slice(0, 3)).toEqual([3 * MS, 0, 2 * MS]);
+    // fork, then wait4 runs the child here: 4 ms of its user code, then its _exit.
+    const child = fork(() => {
+      clock_advance(4 * MS);
+      account_ticks();
+      _exit(0);
+    });
+    wait4(child);
+    clock_advance(1 * MS); // the parent, back in user mode
+    account_ticks();
+    expect(kcpustat_cpu(0).slice(0, 3)).toEqual([8 * MS, 0, 2 * MS]);
+    expect(task_cputime()).toEqual({ utime: 8 * MS, stime: 2 * MS });
   });
 
   it('a kernel thread\'s ticks count for the CPU but in no process\'s rusage, also when it runs at a user task\'s safe point', () => {
