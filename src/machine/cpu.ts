@@ -252,7 +252,7 @@ export function do_safe_point(): void {
         Atomics.and(mem32, pending_idx, ~bit);
         const prev = set_cpu_context(pending_contexts[i]);
         pending_handlers[i]?.();
-        mem32[context_idx] = prev;
+        set_cpu_context(prev);
       }
     }
     const now = ktime_get_ns();
@@ -273,7 +273,7 @@ export function service_ipis(): void {
     Atomics.and(mem32, pending_idx, ~PENDING_CALL_FUNCTION);
     const prev = set_cpu_context(CTX_HARDIRQ);
     pending_handlers[0]?.();
-    mem32[context_idx] = prev;
+    set_cpu_context(prev);
   }
 }
 

@@ -41,7 +41,17 @@ export function mean_of_samples(records: ReadonlyArray<Record<string, number>>):
   return out;
 }
 
-/** The /proc/stat readings of a point that bound its intervals: at the start, after each sample, at the end when it took no samples. */
-export function interval_readings(p: PointResult): PointResult['proc_stat'] {
-  return p.proc_stat.length >= 2 ? p.proc_stat : p.proc_stat_end ? [...p.proc_stat, p.proc_stat_end] : [];
+type Reading = PointResult['proc_stat'][number];
+
+/**
+ * A monitor's record for each interval of every point, between consecutive /proc/stat readings:
+ * at the start and after each sample, or from the start to the end when a point took no samples.
+ */
+export function interval_records(input: MonitorInput, record: (before: Reading, after: Reading) => Record<string, number>): Array<Record<string, number>> {
+  const out: Array<Record<string, number>> = [];
+  for (const p of input.points) {
+    const r = p.proc_stat.length >= 2 ? p.proc_stat : p.proc_stat_end ? [...p.proc_stat, p.proc_stat_end] : [];
+    for (let i = 1; i < r.length; i++) out.push(record(r[i - 1], r[i]));
+  }
+  return out;
 }

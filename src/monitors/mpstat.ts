@@ -4,7 +4,7 @@
 // summed, guest taken out of user as it is counted in both), printed %.2f; stats are their means,
 // and max_utilization the busiest interval (100 − idle − iowait) and its number.
 
-import { interval_readings, mean_of_samples, round2, type Monitor, type MonitorInput } from './monitor.ts';
+import { interval_records, mean_of_samples, round2, type Monitor, type MonitorInput } from './monitor.ts';
 import { GUEST, GUEST_NICE, IDLE, IOWAIT, IRQ, NICE, SOFTIRQ, STEAL, SYSTEM, USER, parse_proc_stat } from './proc_stat.ts';
 
 
@@ -32,11 +32,7 @@ export function mpstat_record(before: string, after: string): Record<string, num
 }
 
 export function mpstat_stats(input: MonitorInput): Record<string, number> {
-  const records: Array<Record<string, number>> = [];
-  for (const p of input.points) {
-    const r = interval_readings(p);
-    for (let i = 1; i < r.length; i++) records.push(mpstat_record(r[i - 1].text, r[i].text));
-  }
+  const records = interval_records(input, (a, b) => mpstat_record(a.text, b.text));
   if (records.length === 0) return {};
   const out = mean_of_samples(records);
   // programs/mpstat/parse: the busiest record, over the whole job

@@ -4,7 +4,7 @@
 // (averages since boot) is left out: the simulated machine boots for each point, so "since boot"
 // is the point itself.
 
-import { interval_readings, mean_of_samples, type Monitor, type MonitorInput } from './monitor.ts';
+import { interval_records, mean_of_samples, type Monitor, type MonitorInput } from './monitor.ts';
 import { GUEST, GUEST_NICE, IDLE, IOWAIT, IRQ, NICE, SOFTIRQ, STEAL, SYSTEM, USER, parse_proc_stat } from './proc_stat.ts';
 
 /** One vmstat line between two /proc/stat readings `seconds` apart (vmstat's (Δ + sleep/2) / sleep, per second). */
@@ -30,11 +30,7 @@ export function vmstat_record(before: string, after: string, seconds: number): R
 }
 
 export function vmstat_stats(input: MonitorInput): Record<string, number> {
-  const records: Array<Record<string, number>> = [];
-  for (const p of input.points) {
-    const r = interval_readings(p);
-    for (let i = 1; i < r.length; i++) records.push(vmstat_record(r[i - 1].text, r[i].text, (r[i].ns - r[i - 1].ns) / 1e9));
-  }
+  const records = interval_records(input, (a, b) => vmstat_record(a.text, b.text, (b.ns - a.ns) / 1e9));
   if (records.length === 0) return {};
   return Object.fromEntries(Object.entries(mean_of_samples(records)).map(([k, v]) => [`vmstat.${k}`, v]));
 }

@@ -3,7 +3,7 @@
 // for it.
 
 import { mem32 } from '../../../machine/memory.ts';
-import { CTX_USER, cpu_enter, cpu_exit, get_current, set_cpu_context, smp_processor_id } from '../../../machine/cpu.ts';
+import { CTX_USER, cpu_context, cpu_enter, cpu_exit, get_current, set_cpu_context, smp_processor_id } from '../../../machine/cpu.ts';
 import { define_counter, this_cpu_inc } from '../../../machine/counters.ts';
 import { sched_count_switch } from './stats.ts';
 
@@ -15,14 +15,13 @@ const nr_sleeps = define_counter('sim.sched.sleeps');
 // two context switches (to the idle task and back).
 export function schedule_wait(idx: number, expected: number, timeout_ms: number, first: boolean): void {
   const cpu = smp_processor_id();
-  let context = CTX_USER;
+  const context = cpu >= 0 ? cpu_context(cpu) : CTX_USER;
   if (cpu >= 0) {
     if (first) {
       this_cpu_inc(nr_sleeps);
       sched_count_switch(get_current(), true); // to the idle task
       sched_count_switch(0, false); // the idle task gives the CPU back when the task wakes
     }
-    context = set_cpu_context(CTX_USER);
     cpu_exit();
   }
   Atomics.wait(mem32, idx, expected, timeout_ms);
