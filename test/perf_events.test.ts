@@ -18,7 +18,7 @@ import { on_each_cpu } from '../src/kernel/kernel/smp.ts';
 import { static_key_count } from '../src/kernel/include/linux/jump_label.ts';
 import { static_key_slow_inc } from '../src/kernel/kernel/jump_label.ts';
 import { PERF_COUNT_HW_CPU_CYCLES, PERF_TYPE_HARDWARE, perf_sched_events } from '../src/kernel/kernel/events/core.ts';
-import { _exit, close_counter, execve, fork, perf_event_open, read_counter, wait4 } from '../src/user/libc.ts';
+import { _exit, close, execve, fork, perf_event_open, read_counter, wait4 } from '../src/user/libc.ts';
 import { LD_SO_IMAGE, TRUE_IMAGE, TRUE_LAYOUT } from '../src/user/coreutils_true.ts';
 import { cpuidle_state_of } from '../src/kernel/drivers/cpuidle/governors/menu.ts';
 import { BoundedTask } from '../src/runner/probe.ts';
@@ -117,7 +117,7 @@ describe('perf events', () => {
     // The inherited event was freed at the child's exit without a decrement. 1000 ns at 2933 MHz.
     expect([counter('sim.jump_label.dec'), static_key_count(perf_sched_events)]).toEqual([0, 1]);
     expect(read_counter(ev).count).toBe(2933);
-    close_counter(ev);
+    close(ev);
     // The last user's close: 5.3 defers the 1 → 0 by HZ, so the key stays on with the work queued.
     expect([counter('sim.jump_label.dec'), static_key_count(perf_sched_events), counter('sim.jump_label.deferred_scheduled'), counter('sim.perf.events_freed')]).toEqual([1, 1, 1, 1]);
   });
@@ -129,7 +129,7 @@ describe('perf events', () => {
       clock_advance(1000);
       _exit(0);
     });
-    close_counter(ev);
+    close(ev);
     expect([counter('sim.perf.events_freed'), counter('sim.jump_label.dec'), static_key_count(perf_sched_events)]).toEqual([0, 0, 1]);
     expect(wait4(child)).toBe(0);
     expect([counter('sim.perf.events_freed'), counter('sim.jump_label.dec'), static_key_count(perf_sched_events)]).toEqual([1, 1, 0]);

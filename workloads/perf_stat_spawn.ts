@@ -13,7 +13,7 @@
 
 import { define_workload } from '../src/runner/workload.ts';
 import { ktime_get_ns } from '../src/machine/clock.ts';
-import { _exit, close_counter, execve, fork, perf_event_open, read_counter, wait4 } from '../src/user/libc.ts';
+import { _exit, close, execve, fork, perf_event_open, read_counter, wait4 } from '../src/user/libc.ts';
 import { LD_SO_IMAGE, TRUE_IMAGE, TRUE_LAYOUT } from '../src/user/coreutils_true.ts';
 import { PERF_COUNT_HW_CPU_CYCLES, PERF_TYPE_HARDWARE } from '../src/kernel/kernel/events/core.ts';
 
@@ -54,7 +54,7 @@ export default define_workload({
         if (wait4(child) !== 0) throw new Error('true exited non-zero');
         for (const fd of fds) {
           read_counter(fd);
-          close_counter(fd);
+          close(fd);
         }
         t.iterations[t.slot]++;
       }

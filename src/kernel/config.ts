@@ -95,6 +95,26 @@ export const KNOBS: readonly Knob[] = [
     description: 'core clock (MHz) the cycles PMU counts at: 2933 MHz, a Xeon X5570 (Nehalem-EP, 2 sockets × 4 cores × 2 threads = 16 CPUs)',
   },
   {
+    key: 'machine.ref_mhz',
+    type: 'int',
+    min: 1,
+    max: 10_000,
+    default: 2933,
+    description: "reference clock (MHz) the ref-cycles PMU event counts at: the TSC's nominal rate, 2933 MHz on the Xeon X5570 (no turbo or frequency scaling is modeled, so it equals machine.cpu_mhz)",
+  },
+  {
+    key: 'bpf.jit_enable',
+    type: 'bool',
+    default: true,
+    description: 'net.core.bpf_jit_enable: programs are JIT-compiled and marked jited (the simulation interprets them either way); off, they are not, and fentry/fexit programs cannot attach to them',
+  },
+  {
+    key: 'bpf.tracing_prog_nesting',
+    type: 'bool',
+    default: true,
+    description: "an fentry/fexit program may attach to a tracing program that is not itself attached to one (6.8+, 19bfcdf9498a); off: any tracing-to-tracing attach is 'Cannot recursively attach' (5.5-6.7)",
+  },
+  {
     key: 'perf.sched_events_rate_limit_ms',
     type: 'int',
     min: 0,
@@ -122,15 +142,19 @@ export interface Preset {
 
 // Before 6.1 VMAs lived in an rbtree, not a maple tree; the simulation has only the maple tree.
 const OLD_MM = 'the VMA tree, fork and brk as in 6.8 (no rbtree: 3.x-5.x kept VMAs in one; the maple tree came in 6.1)';
+// BPF trampolines (fentry/fexit) came in 5.5; the simulation's BPF is 5.11's in every preset.
+const NO_TRAMPOLINES = `${OLD_MM}; BPF tracing programs and trampolines, which came in 5.5, as in 5.11`;
+const NO_NESTING = { 'bpf.tracing_prog_nesting': false };
 
 /** Oldest first; the last one is the default. */
 export const PRESETS: readonly Preset[] = [
-  { name: 'v3.2', description: 'Linux 3.2 (January 2012): jump labels patched by text_poke_smp under stop_machine, perf_sched_events off at the last close', knobs: { 'arch.text_poke': 'stop_machine', 'perf.sched_events_rate_limit_ms': 0 }, unmodeled: OLD_MM },
-  { name: 'v3.3', description: 'Linux 3.3 (March 2012): perf_sched_events decrements deferred by HZ (b202952075f6)', knobs: { 'arch.text_poke': 'stop_machine', 'perf.sched_events_rate_limit_ms': 1000 }, unmodeled: OLD_MM },
-  { name: 'v3.12', description: 'Linux 3.12 (November 2013): jump labels patched by text_poke_bp, INT3 and three sync IPI rounds per site', knobs: { 'arch.text_poke': 'int3', 'perf.sched_events_rate_limit_ms': 1000 }, unmodeled: OLD_MM },
-  { name: 'v5.3', description: 'Linux 5.3 (September 2019): the sites of one key patched in one text_poke_bp_batch', knobs: { 'arch.text_poke': 'int3_batch', 'perf.sched_events_rate_limit_ms': 1000 }, unmodeled: OLD_MM },
-  { name: 'v6.7', description: 'Linux 6.7 (January 2024)', knobs: { 'fork.dup_mmap': 'bulk_store' } },
-  { name: 'v6.8', description: 'Linux 6.8 (March 2024): fork duplicates the maple tree with __mt_dup', knobs: { 'fork.dup_mmap': 'mt_dup' } },
+  { name: 'v3.2', description: 'Linux 3.2 (January 2012): jump labels patched by text_poke_smp under stop_machine, perf_sched_events off at the last close', knobs: { 'arch.text_poke': 'stop_machine', 'perf.sched_events_rate_limit_ms': 0, ...NO_NESTING }, unmodeled: NO_TRAMPOLINES },
+  { name: 'v3.3', description: 'Linux 3.3 (March 2012): perf_sched_events decrements deferred by HZ (b202952075f6)', knobs: { 'arch.text_poke': 'stop_machine', 'perf.sched_events_rate_limit_ms': 1000, ...NO_NESTING }, unmodeled: NO_TRAMPOLINES },
+  { name: 'v3.12', description: 'Linux 3.12 (November 2013): jump labels patched by text_poke_bp, INT3 and three sync IPI rounds per site', knobs: { 'arch.text_poke': 'int3', 'perf.sched_events_rate_limit_ms': 1000, ...NO_NESTING }, unmodeled: NO_TRAMPOLINES },
+  { name: 'v5.3', description: 'Linux 5.3 (September 2019): the sites of one key patched in one text_poke_bp_batch', knobs: { 'arch.text_poke': 'int3_batch', 'perf.sched_events_rate_limit_ms': 1000, ...NO_NESTING }, unmodeled: NO_TRAMPOLINES },
+  { name: 'v5.11', description: "Linux 5.11 (February 2021), the kernel of perf stat -b: fentry/fexit may not attach to another tracing program ('Cannot recursively attach')", knobs: { 'fork.dup_mmap': 'mt_dup', ...NO_NESTING }, unmodeled: `${OLD_MM}; nothing else that differs from 5.3 is modeled` },
+  { name: 'v6.7', description: 'Linux 6.7 (January 2024)', knobs: { 'fork.dup_mmap': 'bulk_store', ...NO_NESTING } },
+  { name: 'v6.8', description: 'Linux 6.8 (March 2024): fork duplicates the maple tree with __mt_dup; an fentry/fexit program may attach to a tracing program one level deep (19bfcdf9498a)', knobs: { 'fork.dup_mmap': 'mt_dup', 'bpf.tracing_prog_nesting': true } },
 ];
 
 export const DEFAULT_PRESET = PRESETS[PRESETS.length - 1].name;

@@ -24,6 +24,16 @@ export function this_cpu_inc_index(index: number): void {
   memf64[((this_cpu_base + counters.off) >> 3) + index] += 1;
 }
 
+/** This CPU's count of a counter (Linux this_cpu_read). */
+export function this_cpu_read(c: Counter): number {
+  return memf64[((this_cpu_base + counters.off) >> 3) + c.index];
+}
+
+/** One CPU's count of a counter (Linux per_cpu()). */
+export function per_cpu_count(c: Counter, cpu: number): number {
+  return memf64[(per_cpu_ptr(counters, cpu) >> 3) + c.index];
+}
+
 function sum_index(index: number): number {
   let total = 0;
   for (let cpu = 0, n = nr_cpu_ids(); cpu < n; cpu++) total += memf64[(per_cpu_ptr(counters, cpu) >> 3) + index];

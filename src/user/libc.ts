@@ -10,9 +10,8 @@ import { sys_mprotect } from '../kernel/mm/mprotect.ts';
 import { sys_fork } from '../kernel/kernel/fork.ts';
 import { do_exit, sys_wait4 } from '../kernel/kernel/exit.ts';
 import { exec_elf, type ElfImage, type ExecLayout } from '../kernel/fs/exec.ts';
-import {
-  perf_event_read_value, perf_event_release, sys_perf_event_open, type PerfEventAttr, type PerfReadValue,
-} from '../kernel/kernel/events/core.ts';
+import { perf_event_get, perf_event_read_value, sys_perf_event_open, type PerfEventAttr, type PerfReadValue } from '../kernel/kernel/events/core.ts';
+import { close_fd } from '../kernel/fs/file.ts';
 
 export function getppid(): number {
   enter();
@@ -108,7 +107,7 @@ export function _exit(code: number): void {
   do_exit(code);
 }
 
-/** perf_event_open(2): the counter's handle, or -errno. `task` stands in for the pid. */
+/** perf_event_open(2): the counter's fd, or -errno. `task` stands in for the pid (0 for -1: a CPU counter). */
 export function perf_event_open(attr: PerfEventAttr, task: number, cpu: number, group_fd: number, flags: number): number {
   enter();
   const r = sys_perf_event_open(attr, task, cpu, group_fd, flags);
@@ -116,17 +115,19 @@ export function perf_event_open(attr: PerfEventAttr, task: number, cpu: number, 
   return r;
 }
 
-/** read(2) of a counter. */
-export function read_counter(ev: number): PerfReadValue {
+/** read(2) of a counter's fd (a bad fd reads as nothing counted, where read(2) would fail with EBADF). */
+export function read_counter(fd: number): PerfReadValue {
   enter();
-  const r = perf_event_read_value(ev);
+  const ev = perf_event_get(fd);
+  const r = ev === 0 ? { count: 0, time_enabled: 0, time_running: 0 } : perf_event_read_value(ev);
   exit();
   return r;
 }
 
-/** close(2) of a counter. */
-export function close_counter(ev: number): void {
+/** close(2): 0, or -1 for a bad fd. */
+export function close(fd: number): number {
   enter();
-  perf_event_release(ev);
+  const r = close_fd(fd);
   exit();
+  return r < 0 ? -1 : 0;
 }

@@ -19,6 +19,7 @@ import { perf_event_init, perf_sched_events, perf_sched_events_sites } from '../
 import { cpuidle_init } from '../drivers/cpuidle/governors/menu.ts';
 import '../arch/x86/kernel/alternative.ts';
 import { sched_init } from '../kernel/sched/core.ts';
+import { bpf_init } from '../kernel/bpf/syscall.ts';
 
 export interface BootOptions extends MachineOptions {
   config: ResolvedConfig;
@@ -48,6 +49,7 @@ export function start_kernel(opts: BootOptions): BootedKernel {
   const init_task = fork_init();
   cpu_stop_init();
   perf_event_init();
+  bpf_init();
   cpuidle_init(0);
   return { machine, init_task };
 }

@@ -1,4 +1,4 @@
-// Process exit and reaping (kernel/exit.c): do_exit gives up the task's perf events and address
+// Process exit and reaping (kernel/exit.c): do_exit gives up the task's perf events, files and address
 // space and leaves a zombie; wait4 runs the child until it has exited (it is runnable on the
 // parent's CPU, and the parent blocks), then reaps it.
 
@@ -8,6 +8,7 @@ import { define_counter, this_cpu_inc } from '../../machine/counters.ts';
 import { T_EXIT_CODE, T_EXIT_STATE, T_MM, T_REAL_PARENT, mmput, release_task } from './fork.ts';
 import { perf_event_exit_task } from './events/core.ts';
 import { run_until_exit } from './sched/core.ts';
+import { exit_files } from '../fs/file.ts';
 
 const EXIT_ZOMBIE = 1;
 export const ECHILD = 10;
@@ -21,6 +22,7 @@ export function do_exit(code: number): void {
   if (mem32[t + T_EXIT_STATE] === EXIT_ZOMBIE) return;
   this_cpu_inc(nr_exits);
   perf_event_exit_task(task);
+  exit_files(task);
   const mm = mem32[t + T_MM];
   mem32[t + T_MM] = 0;
   if (mm) mmput(mm);

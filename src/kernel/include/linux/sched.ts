@@ -11,4 +11,5 @@ export const T_NR_THREADS = 5; // on the group leader: live threads in the group
 export const T_PERF_EVENTS = 6; // perf_event_ctxp: the first event of the task's context
 export const T_EXIT_STATE = 7; // 0 alive, EXIT_ZOMBIE after do_exit
 export const T_EXIT_CODE = 8;
+export const T_FILES = 9; // files_struct: the open file table (0 until the task opens a file)
 export const TASK_STRUCT_SIZE = 48;

@@ -1,13 +1,17 @@
 // perf events (kernel/events/core.c, 3.2; the inline hooks of include/linux/perf_event.h): per-task
-// counters of the cycles PMU, inherited by the task's children, and the context-switch hooks
-// behind the static key perf_sched_events. The first task event that has no parent takes the key
-// from 0 to 1 (perf_event_alloc → static_key_slow_inc); freeing it takes it back, at once in 3.2
-// and a second later from 3.3 (b202952075f6: jump_label_rate_limit(&perf_sched_events, HZ)).
-// Inherited child events have a parent and are not accounted.
+// counters, inherited by the task's children, per-CPU counters (pid -1, cpu N: what perf stat -a
+// and perf stat -b open), and the context-switch hooks behind the static key perf_sched_events.
+// The first task event that has no parent takes the key from 0 to 1 (perf_event_alloc →
+// static_key_slow_inc); freeing it takes it back, at once in 3.2 and a second later from 3.3
+// (b202952075f6: jump_label_rate_limit(&perf_sched_events, HZ)). Inherited child events have a
+// parent and are not accounted; CPU events never take the key (they need no context switch hook).
 //
 // An event is a record in the arena; a task's events are a list from task_struct.perf_event_ctxp.
-// perf_event_open returns the event itself as the handle (the simulation has no file table).
-// The cycles PMU counts the machine clock while the task runs, at machine.cpu_mhz.
+// perf_event_open returns a file descriptor (fs/file.ts). The hardware PMU counts three events:
+// cycles at machine.cpu_mhz and ref-cycles at machine.ref_mhz of the machine clock, and
+// instructions as the CPU's instructions-retired count (sim.pmu.instructions: the instructions
+// the BPF interpreter executes; the rest of the simulated kernel and user code is JavaScript with
+// no instruction count, and retires none).
 
 import { mem32, memf64 } from '../../../machine/memory.ts';
 import { get_current } from '../../../machine/cpu.ts';
@@ -18,13 +22,22 @@ import { define_kmem_cache, kmem_cache_free, kmem_cache_zalloc } from '../../mm/
 import { define_static_key, static_branch, type StaticKey } from '../../include/linux/jump_label.ts';
 import { jump_label_rate_limit, static_key_slow_dec_deferred, static_key_slow_inc } from '../jump_label.ts';
 import { HZ } from '../time/timer.ts';
+import { nr_cpu_ids } from '../../../machine/percpu.ts';
 import { T_PERF_EVENTS } from '../fork.ts';
+import { per_cpu_count, this_cpu_read } from '../../../machine/counters.ts';
+import { smp_processor_id } from '../../../machine/cpu.ts';
+import { FILE_PERF_EVENT, fd_install_new, fget, register_file_release } from '../../fs/file.ts';
 
 // include/uapi/linux/perf_event.h
 export const PERF_TYPE_HARDWARE = 0;
 export const PERF_COUNT_HW_CPU_CYCLES = 0;
+export const PERF_COUNT_HW_INSTRUCTIONS = 1;
+export const PERF_COUNT_HW_REF_CPU_CYCLES = 9;
 export const ENOENT = 2;
 const EINVAL = 22;
+
+/** The instructions the simulated CPU retired: what the instructions PMU event counts. */
+export const nr_instructions_retired = define_counter('sim.pmu.instructions');
 
 export interface PerfEventAttr {
   type: number;
@@ -52,6 +65,7 @@ const PE_TASK = 4;
 const PE_STATE = 5;
 const PE_ATTACH_STATE = 6;
 const PE_NEXT = 7; // next event of the task's context
+const PE_CPU = 26; // word: the CPU of a CPU event, -1 for a task event
 const PE_CHILDREN = 24; // word: inherited copies alive (each holds the parent, as its filp reference in 3.2)
 const PE_RELEASED = 25; // word: 1 once its owner closed it
 const PE_COUNT = 4; // f64 index: cycles counted by this event
@@ -62,7 +76,8 @@ const PE_TSTAMP = 8; // f64: when the event last became active
 const PE_TSTAMP_ENABLED = 9; // f64: when it was last enabled
 const PE_CHILD_ENABLED = 10; // f64: child_total_time_enabled
 const PE_CHILD_RUNNING = 11; // f64: child_total_time_running
-const PERF_EVENT_SIZE = 104;
+const PE_TSTAMP_INSNS = 14; // f64 (bytes 112-119): instructions retired when the event last became active
+const PERF_EVENT_SIZE = 120;
 
 const ATTR_INHERIT = 1;
 const ATTR_ENABLE_ON_EXEC = 2;
@@ -76,6 +91,7 @@ const STATE_ACTIVE = 4;
 
 const perf_event_cache = define_kmem_cache('perf_event', PERF_EVENT_SIZE);
 const K_CPU_MHZ = knob_index('machine.cpu_mhz');
+const K_REF_MHZ = knob_index('machine.ref_mhz');
 const K_RATE_LIMIT_MS = knob_index('perf.sched_events_rate_limit_ms');
 const K_SITES = knob_index('perf.sched_events_sites');
 
@@ -98,21 +114,32 @@ export function perf_event_init(): void {
   jump_label_rate_limit(perf_sched_events, Math.round((kconfig(K_RATE_LIMIT_MS) * HZ()) / 1000));
 }
 
-/** Cycles of the simulated CPU in `ns` of its time. */
-function cycles(ns: number): number {
-  return Math.round((ns * kconfig(K_CPU_MHZ)) / 1000);
+/** The instructions retired so far by the CPU an event counts on (a task event: this CPU). */
+function insns_retired(ev: number): number {
+  const cpu = mem32[w(ev, PE_CPU)];
+  return cpu < 0 ? this_cpu_read(nr_instructions_retired) : per_cpu_count(nr_instructions_retired, cpu);
+}
+
+/** What the event's PMU counted while it was active from its last sched-in until `now`. */
+function pmu_delta(ev: number, now: number): number {
+  const ran = now - memf64[d(ev, PE_TSTAMP)];
+  switch (mem32[w(ev, PE_ATTR_CONFIG)]) {
+    case PERF_COUNT_HW_INSTRUCTIONS: return insns_retired(ev) - memf64[d(ev, PE_TSTAMP_INSNS)];
+    case PERF_COUNT_HW_REF_CPU_CYCLES: return Math.round((ran * kconfig(K_REF_MHZ)) / 1000);
+    default: return Math.round((ran * kconfig(K_CPU_MHZ)) / 1000);
+  }
 }
 
 // kernel/events/core.c event_sched_in / event_sched_out: the PMU counts while the event is active
 function event_sched_in(ev: number, now: number): void {
   mem32[w(ev, PE_STATE)] = STATE_ACTIVE;
   memf64[d(ev, PE_TSTAMP)] = now;
+  memf64[d(ev, PE_TSTAMP_INSNS)] = insns_retired(ev);
 }
 
 function event_sched_out(ev: number, now: number): void {
-  const ran = now - memf64[d(ev, PE_TSTAMP)];
-  memf64[d(ev, PE_COUNT)] += cycles(ran);
-  memf64[d(ev, PE_TIME_RUNNING)] += ran;
+  memf64[d(ev, PE_COUNT)] += pmu_delta(ev, now);
+  memf64[d(ev, PE_TIME_RUNNING)] += now - memf64[d(ev, PE_TSTAMP)];
   mem32[w(ev, PE_STATE)] = STATE_INACTIVE;
 }
 
@@ -141,15 +168,16 @@ function ctx_remove(task: number, ev: number): void {
 }
 
 // kernel/events/core.c perf_event_alloc (3.2): a task event without a parent takes perf_sched_events
-function perf_event_alloc(attr_type: number, attr_config: number, flags: number, task: number, parent: number): number {
+function perf_event_alloc(attr_type: number, attr_config: number, flags: number, task: number, parent: number, cpu = -1): number {
   const ev = kmem_cache_zalloc(perf_event_cache);
   if (ev === 0) throw new Error('perf_event_alloc: out of memory');
+  mem32[w(ev, PE_CPU)] = cpu;
   mem32[w(ev, PE_ATTR_TYPE)] = attr_type;
   mem32[w(ev, PE_ATTR_CONFIG)] = attr_config;
   mem32[w(ev, PE_ATTR_FLAGS)] = flags;
   mem32[w(ev, PE_PARENT)] = parent;
   mem32[w(ev, PE_TASK)] = task;
-  mem32[w(ev, PE_ATTACH_STATE)] = PERF_ATTACH_TASK;
+  mem32[w(ev, PE_ATTACH_STATE)] = task !== 0 ? PERF_ATTACH_TASK : 0;
   mem32[w(ev, PE_STATE)] = STATE_OFF;
   if (parent === 0) {
     this_cpu_inc(nr_opened);
@@ -167,16 +195,28 @@ function free_event(ev: number): void {
   kmem_cache_free(perf_event_cache, ev);
 }
 
-// kernel/events/core.c sys_perf_event_open, for a per-task counter (cpu -1, no group, no flags):
-// the event, or -errno
+const HW_EVENTS = [PERF_COUNT_HW_CPU_CYCLES, PERF_COUNT_HW_INSTRUCTIONS, PERF_COUNT_HW_REF_CPU_CYCLES];
+
+// kernel/events/core.c sys_perf_event_open, without groups or flags: a counter of one task (cpu
+// -1) or of one CPU (task 0, standing in for pid -1); its fd, or -errno. A task event bound to one
+// CPU is not modeled (-EINVAL).
 export function sys_perf_event_open(attr: PerfEventAttr, task: number, cpu: number, group_fd: number, flags: number): number {
-  if (cpu !== -1 || group_fd !== -1 || flags !== 0 || task === 0) return -EINVAL;
-  if (attr.type !== PERF_TYPE_HARDWARE || attr.config !== PERF_COUNT_HW_CPU_CYCLES) return -ENOENT;
+  if (group_fd !== -1 || flags !== 0 || (task === 0) === (cpu === -1)) return -EINVAL;
+  if (cpu !== -1 && (!Number.isInteger(cpu) || cpu < 0 || cpu >= nr_cpu_ids())) return -EINVAL;
+  if (attr.type !== PERF_TYPE_HARDWARE || !HW_EVENTS.includes(attr.config)) return -ENOENT;
   const f = (attr.inherit ? ATTR_INHERIT : 0) | (attr.enable_on_exec ? ATTR_ENABLE_ON_EXEC : 0);
-  const ev = perf_event_alloc(attr.type, attr.config, f, task, 0);
-  ctx_add(task, ev);
-  if (!attr.disabled) event_enable(ev, ktime_get_ns(), task === get_current());
-  return ev;
+  const ev = perf_event_alloc(attr.type, attr.config, f, task, 0, cpu);
+  // A CPU context is always scheduled in: its events count whenever they are enabled.
+  if (task !== 0) ctx_add(task, ev);
+  if (!attr.disabled) event_enable(ev, ktime_get_ns(), task === 0 || task === get_current());
+  const fd = fd_install_new(FILE_PERF_EVENT, ev);
+  if (fd < 0) perf_event_release(ev);
+  return fd;
+}
+
+/** The event behind a perf event fd, or 0. */
+export function perf_event_get(fd: number): number {
+  return fget(fd, FILE_PERF_EVENT);
 }
 
 /** What read(2) of a counter gives (PERF_FORMAT_TOTAL_TIME_ENABLED | _RUNNING). */
@@ -193,7 +233,7 @@ export function perf_event_read_value(ev: number): PerfReadValue {
   const running_now = st === STATE_ACTIVE ? now - memf64[d(ev, PE_TSTAMP)] : 0;
   const enabled_now = st === STATE_ACTIVE || st === STATE_INACTIVE ? now - memf64[d(ev, PE_TSTAMP_ENABLED)] : 0;
   return {
-    count: memf64[d(ev, PE_COUNT)] + memf64[d(ev, PE_CHILD_COUNT)] + cycles(running_now),
+    count: memf64[d(ev, PE_COUNT)] + memf64[d(ev, PE_CHILD_COUNT)] + (st === STATE_ACTIVE ? pmu_delta(ev, now) : 0),
     time_enabled: memf64[d(ev, PE_TIME_ENABLED)] + memf64[d(ev, PE_CHILD_ENABLED)] + enabled_now,
     time_running: memf64[d(ev, PE_TIME_RUNNING)] + memf64[d(ev, PE_CHILD_RUNNING)] + running_now,
   };
@@ -205,11 +245,25 @@ export function perf_event_read_value(ev: number): PerfReadValue {
 export function perf_event_release(ev: number): void {
   if (mem32[w(ev, PE_STATE)] !== STATE_EXIT) {
     event_freeze(ev, ktime_get_ns());
-    ctx_remove(mem32[w(ev, PE_TASK)], ev);
+    if (mem32[w(ev, PE_TASK)] !== 0) ctx_remove(mem32[w(ev, PE_TASK)], ev);
     mem32[w(ev, PE_STATE)] = STATE_EXIT;
   }
   mem32[w(ev, PE_RELEASED)] = 1;
   if (mem32[w(ev, PE_CHILDREN)] === 0) free_event(ev);
+}
+
+register_file_release(FILE_PERF_EVENT, perf_event_release);
+
+// kernel/events/core.c perf_event_read_local (4.13+): what a BPF program reads, on the CPU it runs
+// on. A CPU event must be this CPU's and a task event the current task's (-EINVAL otherwise).
+export function perf_event_read_local(ev: number, out: Float64Array): number {
+  const cpu = mem32[w(ev, PE_CPU)];
+  if (cpu >= 0 ? cpu !== smp_processor_id() : mem32[w(ev, PE_TASK)] !== get_current()) return -EINVAL;
+  const v = perf_event_read_value(ev);
+  out[0] = v.count;
+  out[1] = v.time_enabled;
+  out[2] = v.time_running;
+  return 0;
 }
 
 // kernel/events/core.c perf_event_init_task → inherit_event: the child of a counted task gets a
