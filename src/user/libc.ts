@@ -12,6 +12,7 @@ import { do_exit, sys_wait4 } from '../kernel/kernel/exit.ts';
 import { exec_elf, type ElfImage, type ExecLayout } from '../kernel/fs/exec.ts';
 import { perf_event_get, perf_event_read_value, sys_perf_event_open, type PerfEventAttr, type PerfReadValue } from '../kernel/kernel/events/core.ts';
 import { close_fd } from '../kernel/fs/file.ts';
+import { do_nanosleep } from '../kernel/kernel/time/hrtimer.ts';
 
 export function getppid(): number {
   enter();
@@ -130,4 +131,11 @@ export function close(fd: number): number {
   const r = close_fd(fd);
   exit();
   return r < 0 ? -1 : 0;
+}
+
+/** nanosleep(2): sleep `ns` of machine time, off the CPU. */
+export function nanosleep(ns: number): void {
+  enter();
+  do_nanosleep(ns);
+  exit();
 }

@@ -19,7 +19,7 @@ import {
   array_elem_size, array_map_alloc, bpf_map_put, map_word, M_ID, M_MAX_ENTRIES, M_TYPE, M_VALUE_SIZE, percpu_array_elem,
   array_map_lookup_elem, perf_event_array_slot, type MapAttr,
 } from './arraymap.ts';
-import { btf_get_by_id, btf_new, btf_type_by_id, btf_vmlinux_init, type BtfFunc } from './btf.ts';
+import { btf_find_by_name_kind, btf_get_by_id, btf_new, btf_type_by_id, btf_vmlinux_init, BTF_KIND_FUNC, type BtfFunc } from './btf.ts';
 import {
   bpf_prog_calc_tag, BPF_PROG_SIZE, P_ATTACH_TRACING_PROG, P_BTF_ID, P_DST_PROG, P_DST_TRAMPOLINE,
   P_EXPECTED_ATTACH, P_FUNC_INFO_CNT, P_FUNC_INFO_TYPE, P_GPL, P_ID, P_INSNS, P_INSNS_ORDER, P_JITED, P_LEN, P_LOADED_AT, P_MAPS,
@@ -380,6 +380,12 @@ export function bpf_btf_get_fd_by_id(id: number): number {
 
 /** BTF objects stay for the machine's life (their refcounts are not modeled). */
 register_file_release(FILE_BTF, () => {});
+
+/** The id of the FUNC named `name` in the BTF object behind fd, or -errno. */
+export function btf_fd_find_func(fd: number, name: string): number {
+  const btf = fget(fd, FILE_BTF);
+  return btf === 0 ? -EBADF : btf_find_by_name_kind(btf, name, BTF_KIND_FUNC);
+}
 
 /** The name of a type of the BTF object behind fd (btf__type_by_id + btf__name_by_offset), or null. */
 export function btf_fd_type_name(fd: number, type_id: number): string | null {

@@ -146,9 +146,16 @@ export function bpf_trampoline_link_prog(prog: number, tr: number): number {
   const nr = fexit ? T_NR_FEXIT : T_NR_FENTRY;
   const list = fexit ? T_FEXIT : T_FENTRY;
   if (mem32[t(tr, T_NR_FENTRY)] + mem32[t(tr, T_NR_FEXIT)] >= BPF_MAX_TRAMP_PROGS) return -E2BIG;
-  mem32[t(tr, list + mem32[t(tr, nr)]++)] = prog;
+  // hlist_add_head: the newest program runs first
+  const n = mem32[t(tr, nr)];
+  for (let k = n; k > 0; k--) mem32[t(tr, list + k)] = mem32[t(tr, list + k - 1)];
+  mem32[t(tr, list)] = prog;
+  mem32[t(tr, nr)] = n + 1;
   const err = bpf_trampoline_update(tr);
-  if (err !== 0) mem32[t(tr, nr)]--;
+  if (err !== 0) {
+    for (let k = 0; k < n; k++) mem32[t(tr, list + k)] = mem32[t(tr, list + k + 1)];
+    mem32[t(tr, nr)] = n;
+  }
   return err;
 }
 
