@@ -8,7 +8,7 @@ function format_csv(rows: readonly CsvRow[]): string {
 import type { PointResult } from '../src/runner/point.ts';
 
 function point(mode: 'process' | 'thread', nr_tasks: number, average: number, idle: number, counters: Record<string, number> = {}, ops = 0): PointResult {
-  return { mode, nr_tasks, parent: { vmas: 0, tree: { height: 0, nodes: 0, leaves: [] } }, average, idle, proc_stat: [], proc_stat_end: null, proc_vmstat: [], profiles: [], cputime: { utime: 0, stime: 0 }, samples: [], ops, counters: new Map(Object.entries(counters)), background_counts: 0, metrics: {}, errors: [], kernel_log: [], setup_ms: 0, teardown_ms: 0, interrupted: false };
+  return { mode, nr_tasks, parent: { vmas: 0, tree: { height: 0, nodes: 0, leaves: [] } }, average, idle, proc_stat: [], proc_stat_end: null, proc_vmstat: [], profiles: [], cputime: { utime: 0, stime: 0 }, samples: [], ops, counters: new Map(Object.entries(counters)), background_counts: 0, metrics: {}, output: [], tool_stats: {}, errors: [], kernel_log: [], setup_ms: 0, teardown_ms: 0, interrupted: false };
 }
 
 describe('lkp will-it-scale parser', () => {

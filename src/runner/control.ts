@@ -6,6 +6,7 @@ import type { MachineDescriptor } from '../machine/machine.ts';
 import type { Mode, Params } from './workload.ts';
 import { SLOT_BYTES } from './workload.ts';
 import type { FoldedStacks } from '../monitors/perf_profile.ts';
+import type { StdioLine } from '../user/stdio.ts';
 
 const LINE = 16; // int32 words per 64-byte line
 export const CTL_READY = 0 * LINE; // tasks that are set up and waiting at the start barrier
@@ -49,4 +50,6 @@ export interface TaskResult {
   metrics?: Record<string, number>;
   /** The task's sampled call stacks, when it was profiled. */
   profile?: FoldedStacks;
+  /** What the task wrote to its standard output and error. */
+  output?: StdioLine[];
 }

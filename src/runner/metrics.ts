@@ -128,3 +128,43 @@ export function measured_per(points: readonly PointResult[], of: (p: PointResult
 export function dmesg_stat(message: string): string {
   return `dmesg.${message.replace(/[^a-zA-Z0-9<>!=]/g, '_').replace(/__+/g, '_').replace(/^_|_$/g, '')}`;
 }
+
+/**
+ * lkp's lib/dmesg.rb common_error_id, as programs/stderr/parse applies it to each stderr line
+ * (ids shorter than 3 characters dropped, a leading '#' kept apart from dump-stat's comments).
+ */
+export function common_error_id(line: string): string {
+  return line
+    .replace(/\r?\n$/, '')
+    .replace(/\b[3-9]\.[0-9]+[-a-z0-9.]+/g, '#')
+    .replace(/\b[1-9][0-9]-[A-Z][a-z]+-[0-9]{4}\b/g, '#')
+    .replace(/\b0x[0-9a-f]+\b/g, '#')
+    .replace(/\b[a-f0-9]{40}\b/g, '#')
+    .replace(/\b[0-9][0-9.]*/g, '#')
+    .replace(/#x\b/g, '0x')
+    .replace(/[\\"$]/g, '~')
+    .replace(/[ \t]/g, ' ')
+    .replace(/ {2,}/g, ' ')
+    .replace(/([^a-zA-Z0-9]) /g, '$1')
+    .replace(/ ([^a-zA-Z])/g, '$1')
+    .replace(/^ /, '')
+    .replaceAll('  _', '_')
+    .replace(/ /g, '_')
+    .replace(/[-_.,;:#!*[(]+$/, '');
+}
+
+/** lkp's programs/stderr/parse over a run's stderr: `stderr.<id>: 1` per distinct line, and `stderr.has_stderr`. */
+export function stderr_stats(lines: readonly string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const raw of lines) {
+    // etc/ignore-stderr: blank lines (perf-profile's list), and lkp strips non-printable characters
+    const line = raw.replace(/[^\x20-\x7e]/g, '');
+    if (line.trim() === '') continue;
+    let id = common_error_id(line);
+    if (id.length < 3) continue;
+    if (line[0] !== '#') id = id.replace(/^#/, '_#');
+    out[`stderr.${id}`] = 1;
+  }
+  if (Object.keys(out).length > 0) out['stderr.has_stderr'] = 1;
+  return out;
+}

@@ -22,6 +22,7 @@ import { show_stat } from '../kernel/fs/proc/stat.ts';
 import { show_vmstat } from '../kernel/mm/vmstat.ts';
 import { ktime_get_ns } from '../machine/clock.ts';
 import type { FoldedStacks } from '../monitors/perf_profile.ts';
+import type { StdioLine } from '../user/stdio.ts';
 import { SLOT_STRIDE, type Mode, type ParentContext, type Params, type Workload } from './workload.ts';
 
 export interface PointSpec {
@@ -77,8 +78,12 @@ export interface PointResult {
   counters: Map<string, number>;
   /** Passes of the background tasks' loops over the same span (0 without background tasks). */
   background_counts: number;
-  /** A scenario's metrics, averaged over its tasks. */
+  /** A scenario's metrics, averaged over its tasks; or the background tasks' metrics. */
   metrics: Record<string, number>;
+  /** What the tasks wrote to their standard output and error (the background tasks' first, each task's in order). */
+  output: StdioLine[];
+  /** Stats made from the background tasks' output by its tool's parser (perf-stat.*), under their own names. */
+  tool_stats: Record<string, number>;
   errors: string[];
   kernel_log: string[];
   setup_ms: number;
@@ -137,7 +142,7 @@ function with_timeout<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
 }
 
 function failed_point(spec: PointSpec, parent: ParentShape, error: string, setup_ms: number, signal: StopSignal): PointResult {
-  return { mode: spec.mode, nr_tasks: spec.nr_tasks, parent, samples: [], average: 0, idle: 100, proc_stat: [], proc_stat_end: null, proc_vmstat: [], profiles: [], cputime: { utime: 0, stime: 0 }, ops: 0, counters: new Map(), background_counts: 0, metrics: {}, errors: [error], kernel_log: read_kernel_log().messages, setup_ms, teardown_ms: 0, interrupted: signal.stopped };
+  return { mode: spec.mode, nr_tasks: spec.nr_tasks, parent, samples: [], average: 0, idle: 100, proc_stat: [], proc_stat_end: null, proc_vmstat: [], profiles: [], cputime: { utime: 0, stime: 0 }, ops: 0, counters: new Map(), background_counts: 0, metrics: {}, output: [], tool_stats: {}, errors: [error], kernel_log: read_kernel_log().messages, setup_ms, teardown_ms: 0, interrupted: signal.stopped };
 }
 
 export async function run_point(spec: PointSpec, pool: TaskPool, hooks: PointHooks, signal: StopSignal): Promise<PointResult> {
@@ -295,6 +300,8 @@ export async function run_point(spec: PointSpec, pool: TaskPool, hooks: PointHoo
     await pool.destroy();
   }
   const finished = outcome === 'timeout' ? [] : outcome.slice(0, nr_tasks);
+  const bg_finished = outcome === 'timeout' ? [] : outcome.slice(nr_tasks);
+  const output = [...bg_finished, ...finished].flatMap((r) => r.output ?? []);
   const profiles = outcome === 'timeout' ? [] : outcome.flatMap((r) => (r.profile ? [r.profile] : []));
 
   // The tasks are gone: the parent cleans up on CPU 0 (will-it-scale's testcase_cleanup).
@@ -313,7 +320,13 @@ export async function run_point(spec: PointSpec, pool: TaskPool, hooks: PointHoo
   for (const r of with_metrics) {
     for (const [k, v] of Object.entries(r.metrics!)) metrics[k] = (metrics[k] ?? 0) + v / with_metrics.length;
   }
-  if (background) metrics[`${background.counts}_per_s`] = background_rate;
+  const counters = diff_counters(after, before);
+  if (background) {
+    for (const r of bg_finished) Object.assign(metrics, r.metrics ?? {});
+    metrics[`${background.counts}_per_s`] = background_rate;
+    if (ready) Object.assign(metrics, background.metrics?.(counters) ?? {});
+  }
+  const tool_stats = background?.output_stats?.(output.filter((l) => l.stream === 'stdout').map((l) => l.line)) ?? {};
   const failed = errors.length > 0;
   return {
     mode,
@@ -328,9 +341,11 @@ export async function run_point(spec: PointSpec, pool: TaskPool, hooks: PointHoo
     profiles,
     cputime,
     ops: spec.workload.kind === 'scenario' ? with_metrics.length : ops,
-    counters: diff_counters(after, before),
+    counters,
     background_counts,
     metrics,
+    output,
+    tool_stats,
     errors,
     kernel_log: read_kernel_log().messages,
     setup_ms,

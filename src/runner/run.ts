@@ -1,7 +1,7 @@
 // One run: the sweep over task counts and modes (runtest.py's order: for each task count, the
 // process point, then the thread point), then the run's stats and printed output.
 
-import { CSV_HEAD, csv_rows, dmesg_stat, format_csv_row, measured_per, parse_will_it_scale, sim_stats } from './metrics.ts';
+import { CSV_HEAD, csv_rows, dmesg_stat, format_csv_row, measured_per, parse_will_it_scale, sim_stats, stderr_stats } from './metrics.ts';
 import { run_point, type ParentShape, type PointHooks, type PointResult, type PointSpec, type StopSignal } from './point.ts';
 import { probe_workload } from './probe.ts';
 import type { TaskPool } from './pool.ts';
@@ -92,6 +92,7 @@ export async function run_sweep(spec: RunSpec, pool: TaskPool, hooks: RunHooks, 
     const p = await run_point({ ...spec, mode, nr_tasks }, pool, point_hooks, signal);
     hooks.point_done?.();
     points.push(p);
+    for (const l of p.output) log(l.line);
     if (throughput && p.errors.length === 0 && !p.interrupted) log(`average:${p.average}`);
     for (const e of p.errors) {
       log(`error: ${e}`);
@@ -121,6 +122,12 @@ export async function run_sweep(spec: RunSpec, pool: TaskPool, hooks: RunHooks, 
     }
   }
   for (const [k, v] of Object.entries(sums)) stats[`${spec.name}.${k}`] = v;
+  // A tool's own stats (perf-stat.*), averaged over the points that made them.
+  const tool_sums: Record<string, number[]> = {};
+  for (const p of ran) for (const [k, v] of Object.entries(p.tool_stats)) (tool_sums[k] ??= []).push(v);
+  for (const [k, vs] of Object.entries(tool_sums)) stats[k] = vs.reduce((a, b) => a + b, 0) / vs.length;
+  // lkp's stats/stderr: what the tasks wrote to stderr, over every point (a failed one's too)
+  Object.assign(stats, stderr_stats(points.flatMap((p) => p.output.filter((l) => l.stream === 'stderr').map((l) => l.line))));
   const failed = points.some((p) => p.errors.length > 0);
   // lkp's marks of a run whose test failed: the test's own fail stat, and last_state.exit_fail (the program exited non-zero).
   if (failed) {

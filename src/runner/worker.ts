@@ -69,7 +69,8 @@ export default async function run_task(msg: TaskMessage): Promise<TaskResult> {
     set_current(msg.task);
     if (msg.background) {
       if (w.kind !== 'throughput' || !w.background) throw new Error('background task of a workload without one');
-      w.background.loop(task);
+      const metrics = w.background.loop(task);
+      if (metrics) result = { ok: true, metrics };
     } else if (w.kind === 'throughput') w.testcase(task);
     else result = { ok: true, metrics: w.scenario(task) };
   } catch (e) {
@@ -80,6 +81,7 @@ export default async function run_task(msg: TaskMessage): Promise<TaskResult> {
   } catch (e) {
     result = { ok: false, error: `${result.error ? `${result.error}; ` : ''}leaving CPU ${msg.cpu}: ${describe(e)}` };
   }
+  if (task.output.length > 0) result.output = task.output;
   Atomics.add(ctl, CTL_STOPPED, 1);
   Atomics.notify(ctl, CTL_STOPPED);
   if (profiling) {

@@ -3,6 +3,7 @@
 // tasks are created and after they are gone), and either a testcase loop or a scenario.
 
 import { safe_point } from '../machine/cpu.ts';
+import type { Stdio, StdioLine } from '../user/stdio.ts';
 import { BOOL_WORDS, parse_bool } from '../lib/bool.ts';
 
 export type ParamValue = number | string | boolean;
@@ -14,6 +15,8 @@ export interface ParamSpec {
   description: string;
   min?: number;
   max?: number;
+  /** For a string: the only values allowed. */
+  choices?: readonly string[];
 }
 
 export type Mode = 'process' | 'thread';
@@ -30,6 +33,8 @@ export interface TaskContext {
   readonly slot: number;
   /** False once the harness stops the point; every K calls it is also a user-mode safe point. */
   running(): boolean;
+  /** The task's standard output and error: kept in the run's output (stderr lines also become stats). */
+  readonly io: Stdio;
 }
 
 /** Where prepare and cleanup run: the parent process, on CPU 0, before or after the tasks. */
@@ -63,8 +68,12 @@ export interface BackgroundTasks {
   /** What passes of the loop are called, e.g. 'invocations', and one of them, 'invocation'. */
   counts: string;
   pass: string;
-  /** Loop until `t.running()` is false, adding each pass to `t.iterations[t.slot]`. */
-  loop(t: TaskContext): void;
+  /** Loop until `t.running()` is false, adding each pass to `t.iterations[t.slot]`; it may return metrics of its own. */
+  loop(t: TaskContext): void | Record<string, number>;
+  /** Metrics of the point from the machine's counters over the measured window (stored as `<workload>.<name>`). */
+  metrics?(counters: ReadonlyMap<string, number>): Record<string, number>;
+  /** Stats a tool's output makes (what lkp's parser of that tool would), stored under their own names. */
+  output_stats?(stdout: readonly string[]): Record<string, number>;
 }
 
 export interface ThroughputWorkload extends WorkloadBase {
@@ -111,6 +120,11 @@ export const SLOT_STRIDE = SLOT_BYTES / 8;
 export class Task implements TaskContext {
   private countdown = USER_SAFE_POINT_INTERVAL;
   readonly slot: number;
+  readonly output: StdioLine[] = [];
+  readonly io: Stdio = {
+    out: (line) => { this.output.push({ stream: 'stdout', line }); },
+    err: (line) => { this.output.push({ stream: 'stderr', line }); },
+  };
 
   constructor(
     readonly nr: number,
@@ -150,7 +164,10 @@ export function resolve_params(w: Workload, given: Record<string, string>): Para
       out[key] = spec.default;
       continue;
     }
-    if (spec.type === 'string') out[key] = text;
+    if (spec.type === 'string') {
+      if (spec.choices && !spec.choices.includes(text)) throw new RangeError(`parameter ${key}: '${text}' is not one of ${spec.choices.join(', ')}`);
+      out[key] = text;
+    }
     else if (spec.type === 'bool') {
       const v = parse_bool(text);
       if (v === null) throw new RangeError(`parameter ${key}: '${text}' is not a boolean (${BOOL_WORDS})`);

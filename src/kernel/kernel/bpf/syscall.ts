@@ -241,7 +241,7 @@ export function bpf_prog_load(attr: ProgLoadAttr): ProgLoadResult {
   if (attr.prog_type === BPF_PROG_TYPE_TRACING) {
     // kernel/bpf/verifier.c check_attach_btf_id: the trampoline of the target (a program's entry, or the function's)
     const site = dst_prog ? dst_prog + P_SITE : kernel_function_site(attach.tname);
-    const tr = site ? bpf_trampoline_get(site, dst_prog ? 1 : attach.nr_args) : 0;
+    const tr = site ? bpf_trampoline_get(site, dst_prog ? 1 : attach.nr_args, dst_prog !== 0) : 0;
     if (tr === 0) {
       bpf_prog_put(prog);
       return fail(-ENOMEM);

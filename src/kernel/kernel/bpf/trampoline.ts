@@ -50,14 +50,17 @@ const T_NR_FEXIT = 7;
 const T_UPDATES = 8;
 const T_FENTRY = 9;
 const T_FEXIT = T_FENTRY + BPF_MAX_TRAMP_PROGS;
-const TRAMPOLINE_SIZE = (T_FEXIT + BPF_MAX_TRAMP_PROGS) * 4;
+const T_ON_PROG = T_FEXIT + BPF_MAX_TRAMP_PROGS; // 1: the site is a program's entry
+const TRAMPOLINE_SIZE = (T_ON_PROG + 1) * 4;
 
 const trampoline_cachep = define_kmem_cache('bpf_trampoline', TRAMPOLINE_SIZE);
 const image_cachep = define_kmem_cache('bpf_tramp_image', IMAGE_SIZE);
 
 const nr_updates = define_counter('sim.bpf.trampoline_updates');
 const nr_tramp_runs = define_counter('sim.bpf.trampoline_runs');
-const nr_tramp_progs = define_counter('sim.bpf.trampoline_prog_runs');
+// the programs a trampoline ran, by what it was attached to: another program, or a kernel function
+const nr_runs_on_prog = define_counter('sim.bpf.tracing_runs_on_prog');
+const nr_runs_on_kernel = define_counter('sim.bpf.tracing_runs_on_kernel');
 
 const K_TEXT_POKE = knob_index('arch.text_poke');
 const POKE_STOP_MACHINE = knob_value_index('arch.text_poke', 'stop_machine');
@@ -70,7 +73,7 @@ export function site_trampoline(site: number): number {
 }
 
 // kernel/bpf/trampoline.c bpf_trampoline_get: the site's trampoline, made on first use; 0 when out of memory
-export function bpf_trampoline_get(site: number, nr_args: number): number {
+export function bpf_trampoline_get(site: number, nr_args: number, on_prog: boolean): number {
   let tr = site_trampoline(site);
   if (tr === 0) {
     tr = kmem_cache_zalloc(trampoline_cachep);
@@ -80,6 +83,7 @@ export function bpf_trampoline_get(site: number, nr_args: number): number {
     if (a === 0 || b === 0) return 0;
     mem32[t(tr, T_SITE)] = site;
     mem32[t(tr, T_NR_ARGS)] = nr_args;
+    mem32[t(tr, T_ON_PROG)] = on_prog ? 1 : 0;
     mem32[t(tr, T_IMAGES)] = a;
     mem32[t(tr, T_IMAGES + 1)] = b;
     mem32[(site >> 2) + SITE_TRAMPOLINE] = tr;
@@ -188,13 +192,14 @@ set_trampoline_run((site, args, body) => {
   if (im === 0 || frame_depth === MAX_TRAMP_DEPTH) return body();
   this_cpu_inc(nr_tramp_runs);
   const nr_args = mem32[t(tr, T_NR_ARGS)];
+  const runs = mem32[t(tr, T_ON_PROG)] ? nr_runs_on_prog : nr_runs_on_kernel;
   const frame = this_cpu_base + tramp_frames.off + frame_depth * (MAX_TRAMP_ARGS + 1) * 8;
   frame_depth++;
   try {
     for (let k = 0; k < nr_args; k++) store_u64(frame + 8 * k, args[k]);
     const i = im >> 2;
     for (let k = 0, n = mem32[i + I_NR_FENTRY]; k < n; k++) {
-      this_cpu_inc(nr_tramp_progs);
+      this_cpu_inc(runs);
       bpf_prog_run(mem32[i + I_FENTRY + k], frame);
     }
     const ret = body();
@@ -202,7 +207,7 @@ set_trampoline_run((site, args, body) => {
     if (nr_fexit > 0) {
       store_u64(frame + 8 * nr_args, ret >>> 0);
       for (let k = 0; k < nr_fexit; k++) {
-        this_cpu_inc(nr_tramp_progs);
+        this_cpu_inc(runs);
         bpf_prog_run(mem32[i + I_FEXIT + k], frame);
       }
     }
