@@ -65,6 +65,8 @@ describe('bench: bad input', () => {
     ['a sampling interval without perf-profile', ['getppid1', '--profile-interval', '100'], /^bench: --profile-interval: perf-profile is not among the monitors/],
     ['a sampling interval too short', ['getppid1', '--monitor', 'perf-profile', '--profile-interval', '1'], /^bench: --profile-interval: 1 is out of range 10\.\./],
     ['no CPU left for the background task', ['perf_stat_spawn', '--cpus', '4', '--tasks', '4'], /perf_stat_spawn: 4 tasks and 1 background task need 5 CPUs, --cpus is 4/],
+    ['an unknown BPF target', ['perf_stat_bpf', '--param', 'target=kprobe', '--tasks', '1'], /--param: parameter target: 'kprobe' is not one of xdp, socket_filter, cgroup_skb, tracing$/],
+    ['profile out of range', ['perf_stat_bpf', '--param', 'profile=2', '--tasks', '1'], /--param: parameter profile: 2 is out of range 0\.\.1/],
   ];
   for (const [name, args, message] of cases) {
     it(`${name}: one line on stderr, exit 2`, () => {
@@ -449,5 +451,50 @@ describe('bench: failures are results', () => {
     const r = bench(['bad_load'], { SCALELAB_WORKLOADS: FIXTURES });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^bench: .*bad_load\.ts: cannot load the workload: fixture load failure\n$/);
+  });
+});
+
+describe('bench: perf_stat_bpf', () => {
+  const BPF = ['perf_stat_bpf', '--cpus', '2', '--tasks', '1', '--mode', 'process', '--warmup', '0'];
+  const run_of = (root: string) => {
+    const [dir] = runs_under(root);
+    return { stats: JSON.parse(readFileSync(join(dir, 'stats.json'), 'utf8')) as Record<string, number>, output: readFileSync(join(dir, 'output.txt'), 'utf8') };
+  };
+
+  it('xdp, profiled: bpftool\'s listing, perf\'s command and an interval line a second, perf-stat.b.* and the monitors\' runs', () => {
+    const root = results_dir();
+    const r = bench([...BPF, '--duration', '3', '--results', root]);
+    expect(r.code).toBe(0);
+    const { stats, output } = run_of(root);
+    expect(output).toMatch(/^1: xdp {2}name xdp_prog1 {2}tag [0-9a-f]{16} {2}gpl\n\tloaded_at \S+ {2}uid 0\n\txlated 256B {2}jited 261B {2}memlock 4096B {2}map_ids 1\n\tbtf_id 2$/m);
+    expect(output).toContain('perf stat -e cycles,ref-cycles,instructions -b 1 -I 1000 --log-fd 1\n');
+    const intervals = output.split('\n').filter((l) => /^ {5}\d\.\d{9} +[\d,]+ {6}cycles {19} {35}$/.test(l));
+    expect(intervals.length).toBeGreaterThanOrEqual(2);
+    expect(output).toMatch(/^ {5}\d\.\d{9} +[\d,]+ {6}instructions {14}# +\d+\.\d\d {2}insn per cycle {9}$/m);
+    for (const e of ['cycles', 'ref-cycles', 'instructions']) expect(stats[`perf-stat.b.${e}`]).toBeGreaterThan(0);
+    expect(stats['perf_stat_bpf.perf_exit_status']).toBeUndefined(); // 0, which stats.json leaves out as lkp does
+    expect(stats['perf_stat_bpf.monitor_runs']).toBeGreaterThan(0);
+    expect(Object.keys(stats).filter((k) => k.startsWith('stderr.'))).toEqual([]);
+  });
+
+  it('cgroup_skb without BTF: perf\'s error, exit 255, stderr failure stats, and the point stored', () => {
+    const root = results_dir();
+    const r = bench([...BPF, '--duration', '1', '--param', 'target=cgroup_skb', '--results', root]);
+    expect(r.code).toBe(0);
+    const { stats, output } = run_of(root);
+    expect(output).toContain('Failed to get program name for bpf prog 1. Does it have BTF?\n');
+    expect(stats['stderr.Failed_to_get_program_name_for_bpf_prog#Does_it_have_BTF?']).toBe(1);
+    expect(stats['stderr.has_stderr']).toBe(1);
+    expect(stats['perf_stat_bpf.perf_exit_status']).toBe(255);
+    expect(stats['will-it-scale.per_process_ops']).toBeGreaterThan(0);
+  });
+
+  it('a tracing target on 5.11: the verifier\'s refusal through libbpf as stderr stats', () => {
+    const root = results_dir();
+    expect(bench([...BPF, '--duration', '1', '--kernel', 'v5.11', '--param', 'target=tracing', '--results', root]).code).toBe(0);
+    const { stats } = run_of(root);
+    expect(stats['stderr.Cannot_recursively_attach']).toBe(1);
+    expect(stats["stderr.libbpf:failed_to_load_program'fentry_XXX'"]).toBe(1);
+    expect(stats['stderr.bpf_prog_profiler_bpf__load_failed']).toBe(1);
   });
 });
