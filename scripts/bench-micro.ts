@@ -1,6 +1,7 @@
 // npm run bench:micro — what the simulated kernel's hot primitives cost on this host, in ns per
 // operation (tinybench): a null syscall's entry and exit, a slab allocation and free, call_rcu
-// with its share of a grace period and the callback, and each maple tree store class.
+// with its share of a grace period and the callback, each maple tree store class, and a BPF
+// program's test run, alone and with perf stat -b's three pairs of monitors on its trampoline.
 //
 // Each store is timed alone: its tree is brought to the state before the store by untimed hooks
 // (beforeEach/afterEach), and a dry run first checks that the timed store counts as its class and
@@ -24,6 +25,10 @@ import { DEFAULT_MAPS, build_parent, maps_layout } from '../src/runner/layout.ts
 import { getppid, sbrk } from '../src/user/libc.ts';
 import { clock_advance } from '../src/machine/clock.ts';
 import { account_ticks } from '../src/kernel/kernel/sched/cputime.ts';
+import { bpf_object__load, bpf_object__open, bpf_prog_test_run, bpf_obj_get_info_by_fd } from '../src/user/libbpf.ts';
+import { TARGETS, udp_packet } from '../src/user/bpf_targets.ts';
+import { PerfStatBpf } from '../src/user/perf/builtin-stat.ts';
+import { capture_stdio } from '../src/user/stdio.ts';
 
 const { values } = parseArgs({ options: { time: { type: 'string', default: '500' } } });
 const P = PAGE_SIZE;
@@ -104,7 +109,22 @@ function brk_to(state: typeof brk_state): void {
 }
 
 let rcu_heads = 0;
+// Two copies of the xdp target: one alone, one that perf stat -b counts three events of.
+const bpf_io = capture_stdio();
+const xdp_fd = (): number => {
+  const obj = bpf_object__open(TARGETS.xdp.object, bpf_io);
+  if (bpf_object__load(obj) !== 0) throw new Error(`xdp target: ${bpf_io.lines.map((l) => l.line).join('; ')}`);
+  return obj.progs[0].fd;
+};
+const xdp_alone = xdp_fd();
+const xdp_profiled = xdp_fd();
+const perf = new PerfStatBpf(['stat', '-e', 'cycles,ref-cycles,instructions', '-b', String((bpf_obj_get_info_by_fd(xdp_profiled) as { id: number }).id)], { io: bpf_io, sleep_until: () => false });
+if (perf.parse() !== null || perf.start() !== 0) throw new Error(`perf stat -b: ${bpf_io.lines.map((l) => l.line).join('; ')}`);
+const pkt = udp_packet();
+
 const cases: Case[] = [
+  { name: 'BPF_PROG_TEST_RUN: xdp_prog1 (24 instructions, interpreted)', counts: { 'sim.bpf.prog_runs': 1, 'sim.pmu.instructions': 24 }, fn: () => void bpf_prog_test_run(xdp_alone, 1, pkt) },
+  { name: 'BPF_PROG_TEST_RUN: xdp_prog1 under perf stat -b (3 fentry + 3 fexit)', counts: { 'sim.bpf.prog_runs': 7, 'sim.bpf.tracing_runs_on_prog': 6 }, fn: () => void bpf_prog_test_run(xdp_profiled, 1, pkt) },
   { name: 'syscall entry and exit (getppid)', counts: { 'sim.syscalls': 1 }, fn: () => void getppid() },
   { name: 'slab: kmem_cache_alloc + kmem_cache_free', fn: () => kmem_cache_free(micro_cache, kmem_cache_alloc(micro_cache)) },
   {

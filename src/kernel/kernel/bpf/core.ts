@@ -9,7 +9,7 @@
 // every instruction it executes into this CPU's instructions-retired count (the PMU's
 // `instructions`), flushing before each helper call so that a helper reading the PMU sees them.
 
-import { arena, mem8, mem32, memf64, PAGE_SIZE } from '../../../machine/memory.ts';
+import { mem8, mem32, memf64, PAGE_SIZE } from '../../../machine/memory.ts';
 import { this_cpu_base } from '../../../machine/cpu.ts';
 import { define_counter, this_cpu_add, this_cpu_inc } from '../../../machine/counters.ts';
 import { define_per_cpu } from '../../../machine/symbols.ts';
@@ -115,7 +115,7 @@ function fault(addr: number): never {
 }
 
 function check(addr: number, size: number): void {
-  if (addr < PAGE_SIZE || addr + size > arena!.byteLength) fault(addr);
+  if (addr < PAGE_SIZE || addr + size > mem8.length) fault(addr);
 }
 
 function load32(a: number): number {

@@ -35,6 +35,7 @@ export const PERF_COUNT_HW_INSTRUCTIONS = 1;
 export const PERF_COUNT_HW_REF_CPU_CYCLES = 9;
 export const ENOENT = 2;
 const EINVAL = 22;
+const EOPNOTSUPP = 95;
 
 /** The instructions the simulated CPU retired: what the instructions PMU event counts. */
 export const nr_instructions_retired = define_counter('sim.pmu.instructions');
@@ -226,17 +227,23 @@ export interface PerfReadValue {
   time_running: number;
 }
 
-// kernel/events/core.c perf_event_read_value: the event's count with its children's
-export function perf_event_read_value(ev: number): PerfReadValue {
+/** The event's count, time enabled and time running now, with its children's, into out[0..2]. */
+function perf_event_count(ev: number, out: Float64Array): void {
   const now = ktime_get_ns();
   const st = mem32[w(ev, PE_STATE)];
   const running_now = st === STATE_ACTIVE ? now - memf64[d(ev, PE_TSTAMP)] : 0;
   const enabled_now = st === STATE_ACTIVE || st === STATE_INACTIVE ? now - memf64[d(ev, PE_TSTAMP_ENABLED)] : 0;
-  return {
-    count: memf64[d(ev, PE_COUNT)] + memf64[d(ev, PE_CHILD_COUNT)] + (st === STATE_ACTIVE ? pmu_delta(ev, now) : 0),
-    time_enabled: memf64[d(ev, PE_TIME_ENABLED)] + memf64[d(ev, PE_CHILD_ENABLED)] + enabled_now,
-    time_running: memf64[d(ev, PE_TIME_RUNNING)] + memf64[d(ev, PE_CHILD_RUNNING)] + running_now,
-  };
+  out[0] = memf64[d(ev, PE_COUNT)] + memf64[d(ev, PE_CHILD_COUNT)] + (st === STATE_ACTIVE ? pmu_delta(ev, now) : 0);
+  out[1] = memf64[d(ev, PE_TIME_ENABLED)] + memf64[d(ev, PE_CHILD_ENABLED)] + enabled_now;
+  out[2] = memf64[d(ev, PE_TIME_RUNNING)] + memf64[d(ev, PE_CHILD_RUNNING)] + running_now;
+}
+
+const read_value = new Float64Array(3);
+
+// kernel/events/core.c perf_event_read_value: the event's count with its children's
+export function perf_event_read_value(ev: number): PerfReadValue {
+  perf_event_count(ev, read_value);
+  return { count: read_value[0], time_enabled: read_value[1], time_running: read_value[2] };
 }
 
 // kernel/events/core.c perf_release → perf_event_release_kernel → free_event: close(2). An
@@ -255,14 +262,13 @@ export function perf_event_release(ev: number): void {
 register_file_release(FILE_PERF_EVENT, perf_event_release);
 
 // kernel/events/core.c perf_event_read_local (4.13+): what a BPF program reads, on the CPU it runs
-// on. A CPU event must be this CPU's and a task event the current task's (-EINVAL otherwise).
+// on. An inherited event cannot be read so (-EOPNOTSUPP); a CPU event must be this CPU's and a task
+// event the current task's (-EINVAL otherwise).
 export function perf_event_read_local(ev: number, out: Float64Array): number {
+  if (mem32[w(ev, PE_ATTR_FLAGS)] & ATTR_INHERIT) return -EOPNOTSUPP;
   const cpu = mem32[w(ev, PE_CPU)];
   if (cpu >= 0 ? cpu !== smp_processor_id() : mem32[w(ev, PE_TASK)] !== get_current()) return -EINVAL;
-  const v = perf_event_read_value(ev);
-  out[0] = v.count;
-  out[1] = v.time_enabled;
-  out[2] = v.time_running;
+  perf_event_count(ev, out);
   return 0;
 }
 
