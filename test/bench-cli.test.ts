@@ -489,6 +489,15 @@ describe('bench: perf_stat_bpf', () => {
     expect(stats['will-it-scale.per_process_ops']).toBeGreaterThan(0);
   });
 
+  it('-b abc: perf\'s parse error as a failure stat', () => {
+    const root = results_dir();
+    expect(bench([...BPF, '--duration', '1', '--param', 'prog_ids=abc', '--results', root]).code).toBe(0);
+    const { stats, output } = run_of(root);
+    expect(output).toContain('perf stat -e cycles,ref-cycles,instructions -b abc -I 1000 --log-fd 1\nFailed to parse bpf prog ids abc\n');
+    expect(stats['stderr.Failed_to_parse_bpf_prog_ids_abc']).toBe(1);
+    expect(stats['perf_stat_bpf.perf_exit_status']).toBe(255);
+  });
+
   it('a tracing target on 5.11: the verifier\'s refusal through libbpf as stderr stats', () => {
     const root = results_dir();
     expect(bench([...BPF, '--duration', '1', '--kernel', 'v5.11', '--param', 'target=tracing', '--results', root]).code).toBe(0);
