@@ -28,6 +28,7 @@ import { PROFILER_INSNS } from '../src/user/perf/bpf_skel/bpf_prog_profiler.ts';
 import { PerfStatBpf, cmd_stat, format_counter } from '../src/user/perf/builtin-stat.ts';
 import { bpf_program_profiler__read } from '../src/user/perf/bpf_counter.ts';
 import { capture_stdio } from '../src/user/stdio.ts';
+import { close } from '../src/user/libc.ts';
 import { read_counter_by_name } from '../src/machine/counters.ts';
 import { common_error_id, stderr_stats } from '../src/runner/metrics.ts';
 import { perf_stat_b_stats } from '../src/monitors/perf_stat.ts';
@@ -79,6 +80,8 @@ describe('the interpreter', () => {
     expect(run([BPF_MOV64_IMM(0, 0x1234), BPF_ENDIAN(BPF_TO_BE, 0, 16), BPF_EXIT_INSN()])).toBe(0x3412);
     expect(run([BPF_MOV64_IMM(0, 0x11223344), BPF_ENDIAN(BPF_TO_BE, 0, 32), BPF_EXIT_INSN()])).toBe(0x44332211);
     expect(run([BPF_LD_IMM64(0, 0x05060708, 0x01020304), BPF_ENDIAN(BPF_TO_BE, 0, 64), BPF_EXIT_INSN()])).toBe(0x04030201);
+    // the high half of 0x0807060504030201
+    expect(run([BPF_LD_IMM64(0, 0x05060708, 0x01020304), BPF_ENDIAN(BPF_TO_BE, 0, 64), BPF_ALU64_IMM(BPF_RSH, 0, 32), BPF_EXIT_INSN()])).toBe(0x08070605);
   });
 
   it('JMP compares unsigned or signed 64-bit values, JMP32 the low halves', () => {
@@ -146,6 +149,27 @@ describe('the verifier', () => {
     rejects([BPF_MOV64_IMM(0, 0), BPF_JMP_IMM(BPF_JEQ, 1, 0, 1), BPF_MOV64_IMM(3, 1), BPF_MOV64_REG(0, 3), BPF_EXIT_INSN()], 'R3 !read_ok', 13);
     rejects([BPF_LDX_MEM(BPF_DW, 0, FP, -8), BPF_EXIT_INSN()], 'invalid read from stack off -8+0 size 8', 13);
     rejects([BPF_MOV64_IMM(10, 0), BPF_MOV64_IMM(0, 0), BPF_EXIT_INSN()], 'frame pointer is read only', 13);
+  });
+
+  it('rejects register numbers past R10 and a jump into the middle of an LD_IMM64 (EINVAL)', () => {
+    boot();
+    rejects([BPF_MOV64_IMM(12, 0), BPF_MOV64_IMM(0, 0), BPF_EXIT_INSN()], 'R12 is invalid', 22);
+    rejects([BPF_MOV64_IMM(0, 0), BPF_JMP_IMM(BPF_JEQ, 1, 0, 1), BPF_LD_IMM64(2, 1, 2), BPF_EXIT_INSN()], 'invalid BPF_LD_IMM insn', 22);
+  });
+
+  it('a helper\'s memory size must be a constant on every path to the call', () => {
+    boot();
+    const map = bpf_map_create({ map_type: 4, key_size: 4, value_size: 4, max_entries: 1 });
+    // r4 = 1000 on the path that jumps, 24 on the other: not one constant
+    const r = bpf_prog_load({
+      prog_type: 26, expected_attach_type: 24, license: 'GPL', log_level: 1, attach_btf_id: 1,
+      insns: bpf_insns_encode([
+        BPF_MOV64_IMM(4, 1000), BPF_JMP_IMM(BPF_JEQ, 1, 0, 1), BPF_MOV64_IMM(4, 24), BPF_LD_MAP_FD(1, map), BPF_MOV64_IMM(2, 0),
+        BPF_MOV64_REG(3, FP), BPF_ALU64_IMM(BPF_ADD, 3, -24), BPF_EMIT_CALL(BPF_FUNC_perf_event_read_value), BPF_MOV64_IMM(0, 0), BPF_EXIT_INSN(),
+      ]),
+    });
+    expect(r.fd).toBe(-13);
+    expect(r.log.split('\n')[0]).toBe('invalid stack off=-24 size=1000');
   });
 
   it('rejects a helper the program type may not call: XDP and bpf_perf_event_read_value', () => {
@@ -267,6 +291,21 @@ describe('perf stat -b', () => {
     ___bpf_prog_run(fexit, 4096);
     bpf_program_profiler__read(ev);
     expect(ev.counts[0].val).toBe(PROFILER_INSNS.fentry_after_read + PROFILER_INSNS.fexit_to_read);
+  });
+
+  it('a map slot holds its perf event: closed by perf first, it is still read, and freed with the map', () => {
+    boot('v6.8');
+    const { perf, target_fd } = profile('xdp', 'instructions');
+    expect(perf.start()).toBe(0);
+    const ev = perf.evsels[0];
+    for (const fd of ev.fds) close(fd);
+    ev.fds = [];
+    expect(read_counter_by_name('sim.perf.events_freed')).toBe(0);
+    runs(target_fd, 10);
+    bpf_program_profiler__read(ev);
+    expect(ev.counts[0].val).toBe(10 * (TARGETS.xdp.insns_per_run + 9));
+    perf.teardown();
+    expect(read_counter_by_name('sim.perf.events_freed')).toBe(1);
   });
 
   it('sums the per-CPU readings', () => {

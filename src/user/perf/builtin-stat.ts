@@ -163,7 +163,10 @@ export class PerfStatBpf {
     });
   }
 
-  // builtin-stat.c process_interval: the counts since the previous interval, stamped with the time since the start
+  private num_print_interval = 0;
+
+  // builtin-stat.c process_interval: the counts since the previous interval, stamped with the time
+  // since the start; stat-display.c print_interval puts its header first, and again every 25 intervals
   process_interval(): string[] {
     const now = ktime_get_ns() - this.ref_time;
     const total = this.read();
@@ -172,6 +175,8 @@ export class PerfStatBpf {
     const stamp = sprintf('%6d.%09d ', Math.floor(now / 1e9), Math.floor(now % 1e9));
     const cycles = delta[this.evsels.findIndex((e) => e.config === PERF_COUNT_HW_CPU_CYCLES)]?.val ?? 0;
     const lines = this.evsels.map((e, i) => stamp + format_counter(delta[i], e.name, e.config === PERF_COUNT_HW_INSTRUCTIONS ? ipc_metric(delta[i].val, cycles) : null));
+    if (this.num_print_interval === 0) this.log('#           time             counts unit events');
+    this.num_print_interval = (this.num_print_interval + 1) % 25;
     for (const l of lines) this.log(l);
     return lines;
   }

@@ -13,6 +13,7 @@ import { alloc_pages, free_pages } from '../../mm/page_alloc.ts';
 import { PAGE_SIZE } from '../../../machine/memory.ts';
 import { BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERF_EVENT_ARRAY, BPF_OBJ_NAME_LEN } from '../../include/uapi/linux/bpf.ts';
 import { put_string } from '../../../machine/memory.ts';
+import { perf_event_map_put } from '../events/core.ts';
 
 const EINVAL = 22;
 const E2BIG = 7;
@@ -104,6 +105,13 @@ export function bpf_map_put(map: number): void {
   if (Atomics.sub(mem32, (map >> 2) + M_REFCNT, 1) !== 1) return;
   const id = map_word(map, M_ID);
   if (id !== 0) Atomics.store(mem32, (map_idr.addr >> 2) + id, 0);
+  if (map_word(map, M_TYPE) === BPF_MAP_TYPE_PERF_EVENT_ARRAY) {
+    // perf_event_fd_array_release: each held event is let go
+    for (let i = 0; i < map_word(map, M_MAX_ENTRIES); i++) {
+      const ev = mem32[perf_event_array_slot(map, i) >> 2];
+      if (ev !== 0) perf_event_map_put(ev);
+    }
+  }
   free_pages(map_word(map, M_DATA), map_word(map, M_DATA_ORDER));
   kmem_cache_free(map_cachep, map);
 }

@@ -6,7 +6,7 @@
 
 import { mem8, mem32 } from '../../../machine/memory.ts';
 import { define_global } from '../../../machine/symbols.ts';
-import { define_kmem_cache, kmem_cache_zalloc } from '../../mm/slab.ts';
+import { define_kmem_cache, kmem_cache_free, kmem_cache_zalloc } from '../../mm/slab.ts';
 
 export const BTF_KIND_FUNC = 12;
 
@@ -41,7 +41,10 @@ export function btf_new(funcs: readonly BtfFunc[]): number {
   let str = 1; // offset 0 is the empty name, as in BTF
   for (const [i, f] of funcs.entries()) {
     const bytes = new TextEncoder().encode(f.name);
-    if (str + bytes.length + 1 > BTF_STR_MAX) return -E2BIG;
+    if (str + bytes.length + 1 > BTF_STR_MAX) {
+      kmem_cache_free(btf_cachep, btf);
+      return -E2BIG;
+    }
     mem8.set(bytes, btf + B_STRINGS + str);
     mem32[b + B_TYPES + 3 * i] = BTF_KIND_FUNC;
     mem32[b + B_TYPES + 3 * i + 1] = f.nr_args;
@@ -57,6 +60,7 @@ export function btf_new(funcs: readonly BtfFunc[]): number {
       return id;
     }
   }
+  kmem_cache_free(btf_cachep, btf);
   return -ENOSPC;
 }
 

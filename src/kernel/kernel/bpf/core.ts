@@ -37,9 +37,7 @@ export const P_FUNC_INFO_CNT = 8;
 export const P_FUNC_INFO_TYPE = 9; // func_info[0].type_id
 export const P_REFCNT = 10;
 export const P_DST_PROG = 11; // a tracing program's target program (held), 0 for a kernel function
-export const P_ATTACH_BTF_ID = 12;
 export const P_ATTACH_TRACING_PROG = 13; // 6.8 aux->attach_tracing_prog
-export const P_TRAMPOLINE = 14; // the trampoline at this program's entry (when something attached to it)
 export const P_DST_TRAMPOLINE = 15; // the trampoline a loaded tracing program will link to
 export const P_GPL = 16;
 export const P_UID = 17;
@@ -103,6 +101,8 @@ export function bpf_prog_calc_tag(insns: Uint8Array): Uint8Array {
 
 /** A helper: its arguments' low halves (arena addresses, small integers) → its return value. */
 export type BpfHelper = (r1: number, r2: number, r3: number, r4: number, r5: number) => number;
+/** The high halves of R1-R5 at the call, for a helper that must see a whole 64-bit argument. */
+export const helper_args_hi = new Int32Array(5);
 const helpers: Array<BpfHelper | undefined> = [];
 
 export function register_bpf_helper(id: number, fn: BpfHelper): void {
@@ -269,7 +269,8 @@ export function ___bpf_prog_run(prog: number, ctx: number): number {
           default: throw new Error(`BPF: unknown ALU op ${op.toString(16)}`);
         }
         r[d] = lo;
-        r[d + 1] = cls === BPF_ALU ? 0 : hi;
+        // BPF_END is an ALU-class instruction whose 64-bit form keeps both halves
+        r[d + 1] = cls === BPF_ALU && !(op === BPF_END && imm === 64) ? 0 : hi;
       } else if (cls === BPF_JMP || cls === BPF_JMP32) {
         const op = code & 0xf0;
         if (op === BPF_JA) { pc += off; continue; }
@@ -279,6 +280,7 @@ export function ___bpf_prog_run(prog: number, ctx: number): number {
           retired = 0;
           const fn = helpers[imm];
           if (fn === undefined) throw new Error(`BPF: no helper ${imm}`);
+          for (let k = 0; k < 5; k++) helper_args_hi[k] = r[2 * k + 3];
           const v = fn(r[2], r[4], r[6], r[8], r[10]);
           r[0] = v | 0;
           r[1] = v < 0 ? -1 : Math.floor(v / U32) | 0;
@@ -324,8 +326,10 @@ export function ___bpf_prog_run(prog: number, ctx: number): number {
   return r[0];
 }
 
-/** Run the trampoline hooked at `site` (set by kernel/bpf/trampoline.ts) around `body`. */
-type TrampolineRun = (site: number, args: Float64Array, body: () => number) => number;
+/** The function a trampoline wraps, called with two words (a program and its context, or a kernel function's arguments). */
+export type TrampolineBody = (a: number, b: number) => number;
+/** Run the trampoline hooked at `site` (set by kernel/bpf/trampoline.ts) around `body(a, b)`. */
+type TrampolineRun = (site: number, args: Float64Array, body: TrampolineBody, a: number, b: number) => number;
 let trampoline_run: TrampolineRun = () => { throw new Error('BPF: a CALL at an fentry site, and no trampoline code'); };
 
 export function set_trampoline_run(fn: TrampolineRun): void {
@@ -340,8 +344,8 @@ export function fentry_site_calls(site: number): boolean {
 }
 
 /** Enter the trampoline at an fentry site that holds a CALL: `args` are the function's arguments. */
-export function run_at_fentry_site(site: number, args: Float64Array, body: () => number): number {
-  return trampoline_run(site, args, body);
+export function run_at_fentry_site(site: number, args: Float64Array, body: TrampolineBody, a: number, b: number): number {
+  return trampoline_run(site, args, body, a, b);
 }
 
 const prog_args = new Float64Array(1);
@@ -351,5 +355,5 @@ const prog_args = new Float64Array(1);
 export function bpf_prog_run(prog: number, ctx: number): number {
   if (!fentry_site_calls(prog + P_SITE)) return ___bpf_prog_run(prog, ctx);
   prog_args[0] = ctx;
-  return trampoline_run(prog + P_SITE, prog_args, () => ___bpf_prog_run(prog, ctx));
+  return trampoline_run(prog + P_SITE, prog_args, ___bpf_prog_run, prog, ctx);
 }

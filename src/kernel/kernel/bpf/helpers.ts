@@ -3,10 +3,10 @@
 // (bpf_map_lookup_elem, bpf_get_smp_processor_id); only tracing types (kprobe, tracing) have
 // bpf_perf_event_read_value (bpf_tracing_func_proto), which is GPL-only.
 
-import { mem32, memset0 } from '../../../machine/memory.ts';
+import { mem8, mem32, memset0 } from '../../../machine/memory.ts';
 import { smp_processor_id } from '../../../machine/cpu.ts';
 import { array_map_lookup_elem, map_word, M_MAX_ENTRIES, M_TYPE, perf_event_array_slot } from './arraymap.ts';
-import { register_bpf_helper } from './core.ts';
+import { helper_args_hi, register_bpf_helper } from './core.ts';
 import { perf_event_read_local } from '../events/core.ts';
 import {
   BPF_FUNC_get_smp_processor_id, BPF_FUNC_map_lookup_elem, BPF_FUNC_perf_event_read_value, BPF_F_CURRENT_CPU, BPF_F_INDEX_MASK,
@@ -45,7 +45,7 @@ export function bpf_func_proto(prog_type: number, func_id: number): BpfFuncProto
 }
 
 // kernel/bpf/helpers.c bpf_map_lookup_elem (array maps: the key is a u32 index)
-register_bpf_helper(BPF_FUNC_map_lookup_elem, (map, key) => array_map_lookup_elem(map, mem32[key >> 2]));
+register_bpf_helper(BPF_FUNC_map_lookup_elem, (map, key) => array_map_lookup_elem(map, mem8[key] | (mem8[key + 1] << 8) | (mem8[key + 2] << 16) | (mem8[key + 3] << 24)));
 
 // kernel/bpf/helpers.c bpf_get_smp_processor_id
 register_bpf_helper(BPF_FUNC_get_smp_processor_id, () => smp_processor_id());
@@ -68,9 +68,9 @@ export function load_u64(addr: number): number {
 register_bpf_helper(BPF_FUNC_perf_event_read_value, (map, flags_lo, buf, size) => {
   let err = 0;
   const index = flags_lo >>> 0;
-  if (size !== BPF_PERF_EVENT_VALUE_SIZE) err = -EINVAL;
+  // flags & ~BPF_F_INDEX_MASK: the high half of the flags argument must be 0
+  if (size !== BPF_PERF_EVENT_VALUE_SIZE || helper_args_hi[1] !== 0) err = -EINVAL;
   else {
-    // flags above BPF_F_INDEX_MASK cannot arrive: the helper sees the low half only
     const slot = index === BPF_F_CURRENT_CPU ? smp_processor_id() : index & BPF_F_INDEX_MASK;
     if (map_word(map, M_TYPE) !== BPF_MAP_TYPE_PERF_EVENT_ARRAY || slot >= map_word(map, M_MAX_ENTRIES)) err = -E2BIG;
     else {

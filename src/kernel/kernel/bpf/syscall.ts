@@ -11,8 +11,9 @@ import { nr_cpu_ids } from '../../../machine/percpu.ts';
 import { kconfig, knob_index } from '../../config.ts';
 import { alloc_pages, free_pages } from '../../mm/page_alloc.ts';
 import { define_kmem_cache, kmem_cache_free, kmem_cache_zalloc } from '../../mm/slab.ts';
+import { SPINLOCK_SIZE, spin_lock, spin_lock_init, spin_unlock } from '../../locking/spinlock.ts';
 import { FILE_BPF_LINK, FILE_BPF_MAP, FILE_BPF_PROG, FILE_BTF, fd_install_new, fget, register_file_release } from '../../fs/file.ts';
-import { perf_event_get } from '../events/core.ts';
+import { perf_event_get, perf_event_map_get, perf_event_map_put } from '../events/core.ts';
 import { JUMP_LABEL_INITIAL } from '../../arch/x86/kernel/jump_label.ts';
 import { INSN_SIZE } from '../../arch/x86/include/asm/text-patching.ts';
 import {
@@ -54,6 +55,7 @@ const PROG_IDR_MAX = 1024;
 const prog_idr = define_global('prog_idr', (PROG_IDR_MAX + 1) * 4);
 // kernel/bpf/syscall.c prog_idr: ids are cyclic (idr_alloc_cyclic), so a freed id is not reused soon
 const prog_idr_next = define_global('prog_idr_next', 8);
+const prog_idr_lock = define_global('prog_idr_lock', SPINLOCK_SIZE);
 
 const nr_loads = define_counter('sim.bpf.prog_loads');
 const nr_rejected = define_counter('sim.bpf.prog_rejected');
@@ -65,6 +67,7 @@ const GPL_LICENSES = ['GPL', 'GPL v2', 'GPL and additional rights', 'Dual BSD/GP
 
 // kernel/bpf/syscall.c (boot): vmlinux's BTF, and the test function's __fentry__ site as ftrace leaves it (a NOP)
 export function bpf_init(): void {
+  spin_lock_init(prog_idr_lock.addr, 'prog_idr_lock');
   btf_vmlinux_init();
   mem8.set(JUMP_LABEL_INITIAL, bpf_fentry_test1_text.addr);
 }
@@ -93,7 +96,10 @@ export function bpf_map_update_elem(map_fd: number, key: number, value: Uint8Arr
     // kernel/bpf/arraymap.c perf_event_fd_array_get_ptr
     const ev = perf_event_get(dv.getInt32(0, true));
     if (ev === 0) return -EBADF;
-    Atomics.store(mem32, perf_event_array_slot(map, key) >> 2, ev);
+    const err = perf_event_map_get(ev);
+    if (err !== 0) return err;
+    const old = Atomics.exchange(mem32, perf_event_array_slot(map, key) >> 2, ev);
+    if (old !== 0) perf_event_map_put(old);
     return 0;
   }
   const size = map_word(map, M_VALUE_SIZE);
@@ -158,8 +164,12 @@ function bpf_prog_inc(prog: number): void {
 // kernel/bpf/syscall.c bpf_prog_put → __bpf_prog_put_noref: the last reference frees it and its id
 export function bpf_prog_put(prog: number): void {
   const p = prog >> 2;
-  if (Atomics.sub(mem32, p + P_REFCNT, 1) !== 1) return;
-  if (mem32[p + P_ID] !== 0) Atomics.store(mem32, (prog_idr.addr >> 2) + mem32[p + P_ID], 0);
+  // prog_idr_lock: the last reference and the id go together, so a lookup by id never takes a dying program
+  spin_lock(prog_idr_lock.addr);
+  const last = Atomics.sub(mem32, p + P_REFCNT, 1) === 1;
+  if (last && mem32[p + P_ID] !== 0) Atomics.store(mem32, (prog_idr.addr >> 2) + mem32[p + P_ID], 0);
+  spin_unlock(prog_idr_lock.addr);
+  if (!last) return;
   if (mem32[p + P_DST_TRAMPOLINE] !== 0) bpf_trampoline_put(mem32[p + P_DST_TRAMPOLINE]);
   if (mem32[p + P_DST_PROG] !== 0) bpf_prog_put(mem32[p + P_DST_PROG]);
   for (let i = 0; i < mem32[p + P_NR_MAPS]; i++) bpf_map_put(mem32[p + P_MAPS + i]);
@@ -267,9 +277,11 @@ export function bpf_prog_load(attr: ProgLoadAttr): ProgLoadResult {
 // kernel/bpf/syscall.c bpf_prog_get_fd_by_id: a new fd for the program with this id, or -ENOENT
 export function bpf_prog_get_fd_by_id(id: number): number {
   if (!Number.isInteger(id) || id < 1 || id > PROG_IDR_MAX) return -ENOENT;
+  spin_lock(prog_idr_lock.addr);
   const prog = mem32[(prog_idr.addr >> 2) + id];
+  if (prog !== 0) bpf_prog_inc(prog);
+  spin_unlock(prog_idr_lock.addr);
   if (prog === 0) return -ENOENT;
-  bpf_prog_inc(prog);
   const fd = fd_install_new(FILE_BPF_PROG, prog);
   if (fd < 0) bpf_prog_put(prog);
   return fd;
@@ -297,7 +309,7 @@ export interface BpfProgInfo {
   btf_id: number;
   /** func_info's type ids (nr_func_info of them). */
   func_info: number[];
-  /** fdinfo's memlock: the program's pages (bpf_prog_size rounded up to pages). */
+  /** fdinfo's memlock: bpf_prog_size (the record and its instructions) rounded up to pages. */
   memlock: number;
 }
 
@@ -321,7 +333,7 @@ export function bpf_obj_get_info_by_fd(fd: number): BpfProgInfo | number {
     gpl_compatible: mem32[p + P_GPL] === 1,
     btf_id: mem32[p + P_BTF_ID],
     func_info: mem32[p + P_FUNC_INFO_CNT] ? [mem32[p + P_FUNC_INFO_TYPE]] : [],
-    memlock: Math.ceil(Math.max(BPF_PROG_SIZE, 8 * len) / PAGE_SIZE) * PAGE_SIZE,
+    memlock: Math.ceil((BPF_PROG_SIZE + 8 * len) / PAGE_SIZE) * PAGE_SIZE,
   };
 }
 
@@ -348,12 +360,15 @@ export function bpf_raw_tracepoint_open(prog_fd: number): number {
   // the trampoline from the load is consumed by the first attach (5.10+: a second needs a new target)
   const tr = mem32[p + P_DST_TRAMPOLINE];
   if (tr === 0) return -ENOENT;
-  const err = bpf_trampoline_link_prog(prog, tr);
-  if (err !== 0) return err;
-  this_cpu_inc(nr_attach);
-  mem32[p + P_DST_TRAMPOLINE] = 0;
   const link = kmem_cache_zalloc(link_cachep);
   if (link === 0) return -ENOMEM;
+  const err = bpf_trampoline_link_prog(prog, tr);
+  if (err !== 0) {
+    kmem_cache_free(link_cachep, link);
+    return err;
+  }
+  this_cpu_inc(nr_attach);
+  mem32[p + P_DST_TRAMPOLINE] = 0;
   bpf_prog_inc(prog);
   mem32[(link >> 2) + L_PROG] = prog;
   mem32[(link >> 2) + L_TRAMPOLINE] = tr;

@@ -77,10 +77,14 @@ export function bpf_trampoline_get(site: number, nr_args: number, on_prog: boole
   let tr = site_trampoline(site);
   if (tr === 0) {
     tr = kmem_cache_zalloc(trampoline_cachep);
-    if (tr === 0) return 0;
     const a = kmem_cache_zalloc(image_cachep);
     const b = kmem_cache_zalloc(image_cachep);
-    if (a === 0 || b === 0) return 0;
+    if (tr === 0 || a === 0 || b === 0) {
+      if (tr !== 0) kmem_cache_free(trampoline_cachep, tr);
+      if (a !== 0) kmem_cache_free(image_cachep, a);
+      if (b !== 0) kmem_cache_free(image_cachep, b);
+      return 0;
+    }
     mem32[t(tr, T_SITE)] = site;
     mem32[t(tr, T_NR_ARGS)] = nr_args;
     mem32[t(tr, T_ON_PROG)] = on_prog ? 1 : 0;
@@ -186,10 +190,10 @@ let frame_depth = 0;
 // arch/x86/net/bpf_jit_comp.c arch_prepare_bpf_trampoline, as the image runs: save the arguments,
 // run each fentry program (__bpf_prog_enter/exit around each), call the target, run each fexit
 // program with the arguments and the return value
-set_trampoline_run((site, args, body) => {
+set_trampoline_run((site, args, body, a, b) => {
   const tr = site_trampoline(site);
   const im = Atomics.load(mem32, t(tr, T_CUR));
-  if (im === 0 || frame_depth === MAX_TRAMP_DEPTH) return body();
+  if (im === 0 || frame_depth === MAX_TRAMP_DEPTH) return body(a, b);
   this_cpu_inc(nr_tramp_runs);
   const nr_args = mem32[t(tr, T_NR_ARGS)];
   const runs = mem32[t(tr, T_ON_PROG)] ? nr_runs_on_prog : nr_runs_on_kernel;
@@ -202,7 +206,7 @@ set_trampoline_run((site, args, body) => {
       this_cpu_inc(runs);
       bpf_prog_run(mem32[i + I_FENTRY + k], frame);
     }
-    const ret = body();
+    const ret = body(a, b);
     const nr_fexit = mem32[i + I_NR_FEXIT];
     if (nr_fexit > 0) {
       store_u64(frame + 8 * nr_args, ret >>> 0);

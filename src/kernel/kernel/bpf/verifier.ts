@@ -14,13 +14,13 @@ import { map_word, M_KEY_SIZE, M_TYPE, bpf_map_inc } from './arraymap.ts';
 import { bpf_func_proto } from './helpers.ts';
 import { btf_get_by_id, btf_type_by_id, btf_vmlinux, BTF_KIND_FUNC } from './btf.ts';
 import {
-  MAX_USED_MAPS, P_ATTACH_BTF_ID, P_ATTACH_TRACING_PROG, P_BTF_ID, P_EXPECTED_ATTACH, P_FUNC_INFO_CNT, P_FUNC_INFO_TYPE,
+  MAX_USED_MAPS, P_ATTACH_TRACING_PROG, P_BTF_ID, P_EXPECTED_ATTACH, P_FUNC_INFO_CNT, P_FUNC_INFO_TYPE,
   P_INSNS, P_JITED, P_LEN, P_MAPS, P_NR_MAPS, P_TYPE, P_GPL,
 } from './core.ts';
 import {
   BPF_ALU, BPF_ALU64, BPF_CALL, BPF_COMPLEXITY_LIMIT_INSNS, BPF_DW, BPF_END, BPF_EXIT, BPF_JA, BPF_JMP, BPF_JMP32, BPF_LD,
   BPF_LDX, BPF_MEM, BPF_MOV, BPF_PROG_TYPE_TRACING, BPF_PSEUDO_MAP_FD, BPF_ST, BPF_STX, BPF_TRACE_FENTRY, BPF_TRACE_FEXIT,
-  BPF_X, BPF_ADD, BPF_SUB, FUNC_NAME, MAX_BPF_STACK, __BPF_FUNC_MAX_ID, BPF_H, BPF_W, BPF_NEG, BPF_K,
+  BPF_X, BPF_ADD, BPF_SUB, FUNC_NAME, MAX_BPF_STACK, __BPF_FUNC_MAX_ID, BPF_H, BPF_W, BPF_NEG, MAX_BPF_REG,
 } from '../../include/uapi/linux/bpf.ts';
 
 const EINVAL = 22;
@@ -142,7 +142,6 @@ function check_attach_btf_id(prog: number, tgt: AttachTarget, log: VerifierLog, 
   if (mem32[p + P_TYPE] !== BPF_PROG_TYPE_TRACING) return 0;
   const eat = mem32[p + P_EXPECTED_ATTACH];
   if (eat !== BPF_TRACE_FENTRY && eat !== BPF_TRACE_FEXIT) return -EINVAL;
-  mem32[p + P_ATTACH_BTF_ID] = tgt.btf_id;
   return bpf_check_attach_target(log, prog, tgt, out);
 }
 
@@ -263,6 +262,7 @@ const SCALAR = 1;
 const PTR_TO_STACK = 2;
 const CONST_PTR_TO_MAP = 3;
 const PTR_TO_CTX = 4;
+const CONST_SCALAR = 5; // a scalar whose value (in val) the verifier knows: what MOV of an immediate gave
 
 interface State {
   pc: number;
@@ -291,6 +291,8 @@ function do_check(prog: number, log: VerifierLog, st: CheckStats): number {
   init.type[1] = PTR_TO_CTX;
   init.type[10] = PTR_TO_STACK;
   const explored: Array<Set<string> | undefined> = new Array(len);
+  const second_half = new Uint8Array(len);
+  for (let i = 0; i < len - 1; i++) if (is_ld_imm64(insn_at(prog, i).code)) second_half[++i] = 1;
   const pending: State[] = [init];
   const read = (s: State, r: number): number => {
     if (s.type[r] === NOT_INIT) {
@@ -326,6 +328,18 @@ function do_check(prog: number, log: VerifierLog, st: CheckStats): number {
       const x = insn_at(prog, i);
       const cls = x.code & 7;
       let err = 0;
+      if (second_half[i]) {
+        bpf_log(log, 'invalid BPF_LD_IMM insn\n');
+        return -EINVAL;
+      }
+      // check_reg_arg: a register field names one of R0-R10 (LD_IMM64's and CALL's src are not registers)
+      const src_is_reg = cls !== BPF_LD && !(cls === BPF_JMP && (x.code & 0xf0) === BPF_CALL);
+      for (const reg of src_is_reg ? [x.dst, x.src] : [x.dst]) {
+        if (reg >= MAX_BPF_REG) {
+          bpf_log(log, `R${reg} is invalid\n`);
+          return -EINVAL;
+        }
+      }
       if (cls === BPF_ALU || cls === BPF_ALU64) {
         const op = x.code & 0xf0;
         if (x.dst === 10) { bpf_log(log, 'frame pointer is read only\n'); return -EACCES; }
@@ -334,6 +348,9 @@ function do_check(prog: number, log: VerifierLog, st: CheckStats): number {
         if (op === BPF_MOV && (x.code & BPF_X) && cls === BPF_ALU64) {
           s.type[x.dst] = s.type[x.src];
           s.val[x.dst] = s.val[x.src];
+        } else if (op === BPF_MOV && (x.code & BPF_X) === 0 && (cls === BPF_ALU64 || x.imm >= 0)) {
+          s.type[x.dst] = CONST_SCALAR;
+          s.val[x.dst] = x.imm;
         } else if (cls === BPF_ALU64 && s.type[x.dst] === PTR_TO_STACK && (op === BPF_ADD || op === BPF_SUB) && (x.code & BPF_X) === 0) {
           s.val[x.dst] += op === BPF_ADD ? x.imm : -x.imm;
         } else s.type[x.dst] = SCALAR;
@@ -352,7 +369,7 @@ function do_check(prog: number, log: VerifierLog, st: CheckStats): number {
       } else if (cls === BPF_LD) {
         if (x.dst === 10) { bpf_log(log, 'frame pointer is read only\n'); return -EACCES; }
         s.type[x.dst] = x.src === BPF_PSEUDO_MAP_FD ? CONST_PTR_TO_MAP : SCALAR;
-        s.val[x.dst] = x.src === BPF_PSEUDO_MAP_FD ? insn_at(prog, i).imm : 0;
+        s.val[x.dst] = x.src === BPF_PSEUDO_MAP_FD ? x.imm : 0;
         s.pc += 2;
       } else {
         const op = x.code & 0xf0;
@@ -383,10 +400,13 @@ function do_check(prog: number, log: VerifierLog, st: CheckStats): number {
           }
           // ARG_PTR_TO_UNINIT_MEM + ARG_CONST_SIZE: the helper fills that much of the stack
           const mem_arg = proto.args.indexOf('ptr_to_uninit_mem');
-          if (mem_arg >= 0 && s.type[mem_arg + 1] === PTR_TO_STACK) {
-            const size = const_size_before_call(prog, i, mem_arg + 2);
-            if (size < 0) { bpf_log(log, `R${mem_arg + 2} min value is negative, either use unsigned or 'var &= const'\n`); return -EACCES; }
-            if ((err = stack_bytes(s, mem_arg + 1, 0, size, true, ''))) return err;
+          if (mem_arg >= 0) {
+            const size_reg = mem_arg + 2;
+            if (s.type[size_reg] !== CONST_SCALAR) {
+              bpf_log(log, `R${size_reg} unbounded memory access, use 'var &= const' or 'if (var < const)'\n`);
+              return -EACCES;
+            }
+            if (s.type[mem_arg + 1] === PTR_TO_STACK && (err = stack_bytes(s, mem_arg + 1, 0, s.val[size_reg], true, ''))) return err;
           }
           for (let r = 1; r <= 5; r++) s.type[r] = NOT_INIT;
           s.type[0] = SCALAR;
@@ -412,17 +432,6 @@ function do_check(prog: number, log: VerifierLog, st: CheckStats): number {
     }
   }
   return 0;
-}
-
-/** The constant a register was last set to by MOV imm before instruction `at` (ARG_CONST_SIZE), or -1. */
-function const_size_before_call(prog: number, at: number, reg: number): number {
-  for (let i = at - 1; i >= 0; i--) {
-    const x = insn_at(prog, i);
-    if (x.dst !== reg) continue;
-    if ((x.code === (BPF_ALU64 | BPF_MOV | BPF_K) || x.code === (BPF_ALU | BPF_MOV | BPF_K)) && x.imm >= 0) return x.imm;
-    return -1;
-  }
-  return -1;
 }
 
 // kernel/bpf/verifier.c bpf_check: 0, or -errno with the reasons in log.text

@@ -57,7 +57,7 @@ export const perf_sched_events: StaticKey = define_static_key('perf_sched_events
 const SITE_SCHED_OUT = 0;
 const SITE_SCHED_IN = 1;
 
-// struct perf_event: words 0-7, f64s 4-11 (bytes 32-95), then words 24-25
+// struct perf_event: words 0-7, f64s 4-11 (bytes 32-95), words 24-27, f64 14 (bytes 112-119), word 30
 const PE_ATTR_TYPE = 0;
 const PE_ATTR_CONFIG = 1;
 const PE_ATTR_FLAGS = 2;
@@ -67,6 +67,8 @@ const PE_STATE = 5;
 const PE_ATTACH_STATE = 6;
 const PE_NEXT = 7; // next event of the task's context
 const PE_CPU = 26; // word: the CPU of a CPU event, -1 for a task event
+const PE_MAP_REFS = 27; // word: PERF_EVENT_ARRAY slots holding its file
+const PE_CLOSED = 30; // word: 1 once its fd was closed while a map still held the file
 const PE_CHILDREN = 24; // word: inherited copies alive (each holds the parent, as its filp reference in 3.2)
 const PE_RELEASED = 25; // word: 1 once its owner closed it
 const PE_COUNT = 4; // f64 index: cycles counted by this event
@@ -78,7 +80,7 @@ const PE_TSTAMP_ENABLED = 9; // f64: when it was last enabled
 const PE_CHILD_ENABLED = 10; // f64: child_total_time_enabled
 const PE_CHILD_RUNNING = 11; // f64: child_total_time_running
 const PE_TSTAMP_INSNS = 14; // f64 (bytes 112-119): instructions retired when the event last became active
-const PERF_EVENT_SIZE = 120;
+const PERF_EVENT_SIZE = 128;
 
 const ATTR_INHERIT = 1;
 const ATTR_ENABLE_ON_EXEC = 2;
@@ -250,6 +252,11 @@ export function perf_event_read_value(ev: number): PerfReadValue {
 // inherited copy still alive holds the event (3.2: a reference on its file), so the event, and
 // the key's decrement, go with the last of them.
 export function perf_event_release(ev: number): void {
+  // A PERF_EVENT_ARRAY slot holds the file: the release waits for the last of them.
+  if (Atomics.load(mem32, w(ev, PE_MAP_REFS)) > 0) {
+    mem32[w(ev, PE_CLOSED)] = 1;
+    return;
+  }
   if (mem32[w(ev, PE_STATE)] !== STATE_EXIT) {
     event_freeze(ev, ktime_get_ns());
     if (mem32[w(ev, PE_TASK)] !== 0) ctx_remove(mem32[w(ev, PE_TASK)], ev);
@@ -260,6 +267,20 @@ export function perf_event_release(ev: number): void {
 }
 
 register_file_release(FILE_PERF_EVENT, perf_event_release);
+
+// kernel/bpf/arraymap.c perf_event_fd_array_get_ptr: a map slot takes the event (0), unless it is
+// inherited (-EOPNOTSUPP: perf_event_read_local could not read it)
+export function perf_event_map_get(ev: number): number {
+  if (mem32[w(ev, PE_ATTR_FLAGS)] & ATTR_INHERIT) return -EOPNOTSUPP;
+  Atomics.add(mem32, w(ev, PE_MAP_REFS), 1);
+  return 0;
+}
+
+// kernel/bpf/arraymap.c perf_event_fd_array_put_ptr: the slot lets go of the file; if its fd was
+// closed meanwhile, this was the last reference and the event is released now
+export function perf_event_map_put(ev: number): void {
+  if (Atomics.sub(mem32, w(ev, PE_MAP_REFS), 1) === 1 && mem32[w(ev, PE_CLOSED)] === 1) perf_event_release(ev);
+}
 
 // kernel/events/core.c perf_event_read_local (4.13+): what a BPF program reads, on the CPU it runs
 // on. An inherited event cannot be read so (-EOPNOTSUPP); a CPU event must be this CPU's and a task

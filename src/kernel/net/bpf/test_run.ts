@@ -13,6 +13,7 @@ import {
 } from '../../include/uapi/linux/bpf.ts';
 
 const EINVAL = 22;
+const EFAULT = 14;
 const EMSGSIZE = 90;
 const ENOTSUPP = 524;
 const ETH_HLEN = 14;
@@ -43,11 +44,12 @@ export interface TestRunResult {
 export const bpf_fentry_test1_text = define_global('text:bpf_fentry_test1', 16);
 const fentry_args = new Float64Array(1);
 
+const fentry_test1_body = (a: number) => a + 1;
+
 export function bpf_fentry_test1(a: number): number {
-  const body = () => a + 1;
-  if (!fentry_site_calls(bpf_fentry_test1_text.addr)) return body();
+  if (!fentry_site_calls(bpf_fentry_test1_text.addr)) return fentry_test1_body(a);
   fentry_args[0] = a;
-  return run_at_fentry_site(bpf_fentry_test1_text.addr, fentry_args, body);
+  return run_at_fentry_site(bpf_fentry_test1_text.addr, fentry_args, fentry_test1_body, a, 0);
 }
 
 /** The __fentry__ site of a kernel function vmlinux's BTF names, or 0. */
@@ -72,14 +74,16 @@ export function bpf_prog_test_run(prog: number, data: Uint8Array, repeat: number
   const page = this_cpu_base + test_page.off;
   const type = mem32[(prog >> 2) + P_TYPE];
   if (type === BPF_PROG_TYPE_XDP) {
-    const max = PAGE_SIZE - XDP_PACKET_HEADROOM - TAILROOM - XDP_MD_SIZE;
-    if (data.length > max) { out.err = -EMSGSIZE; return; }
-    const pkt = page + XDP_MD_SIZE + XDP_PACKET_HEADROOM;
+    // bpf_test_init(kattr, max_data_sz, headroom, tailroom): at most the page less head- and tailroom
+    if (data.length > PAGE_SIZE - XDP_PACKET_HEADROOM - TAILROOM) { out.err = -EMSGSIZE; return; }
+    const pkt = page + XDP_PACKET_HEADROOM;
     mem8.set(data, pkt);
-    mem32[page >> 2] = pkt;
-    mem32[(page >> 2) + 1] = pkt + data.length;
-    mem32[(page >> 2) + 2] = pkt;
-    run_repeat(prog, page, repeat, out);
+    // the context sits in the tailroom, past any packet
+    const md = page + PAGE_SIZE - XDP_MD_SIZE;
+    mem32[md >> 2] = pkt;
+    mem32[(md >> 2) + 1] = pkt + data.length;
+    mem32[(md >> 2) + 2] = pkt;
+    run_repeat(prog, md, repeat, out);
   } else if (type === BPF_PROG_TYPE_SOCKET_FILTER || type === BPF_PROG_TYPE_CGROUP_SKB) {
     if (data.length < ETH_HLEN || data.length > PAGE_SIZE - SK_BUFF_SIZE) { out.err = -EINVAL; return; }
     const pkt = page + SK_BUFF_SIZE;
@@ -96,6 +100,6 @@ export function bpf_prog_test_run(prog: number, data: Uint8Array, repeat: number
     const eat = mem32[(prog >> 2) + P_EXPECTED_ATTACH];
     if (eat !== BPF_TRACE_FENTRY && eat !== BPF_TRACE_FEXIT) { out.err = -ENOTSUPP; return; }
     // bpf_prog_test_run_tracing: the test functions must return what they always do
-    if (bpf_fentry_test1(1) !== 2) { out.err = -EINVAL; return; }
+    if (bpf_fentry_test1(1) !== 2) { out.err = -EFAULT; return; }
   } else out.err = -ENOTSUPP;
 }
