@@ -84,7 +84,8 @@ const ingress_bytes = (m: Record<string, number>) => [
   BPF_EXIT_INSN(), //                      13
 ];
 
-// SEC("fentry/bpf_fentry_test1") int BPF_PROG(handle_test1, int a): calls[0] += a
+// SEC("fentry/bpf_fentry_test1") int BPF_PROG(handle_test1, int a): calls[0] += a, with `a` read as
+// the u64 the trampoline saved (the test always passes 1, so no sign extension is written)
 const handle_test1 = (m: Record<string, number>) => [
   BPF_ST_MEM(BPF_W, FP, -4, 0), //         0: key = 0
   BPF_LDX_MEM(BPF_DW, 6, 1, 0), //         1: a (ctx[0])

@@ -27,7 +27,7 @@ import {
   P_NAME, P_NR_MAPS, P_REFCNT, P_SITE, P_TAG, P_TYPE, P_UID, prog_name,
 } from './core.ts';
 import { bpf_check, type AttachInfo, type VerifierLog } from './verifier.ts';
-import { bpf_trampoline_get, bpf_trampoline_link_prog, bpf_trampoline_put, bpf_trampoline_unlink_prog } from './trampoline.ts';
+import { bpf_trampoline_get, bpf_trampoline_init, bpf_trampoline_link_prog, bpf_trampoline_put, bpf_trampoline_unlink_prog } from './trampoline.ts';
 import { bpf_fentry_test1_text, bpf_prog_test_run, kernel_function_site, type TestRunResult } from '../../net/bpf/test_run.ts';
 import {
   BPF_COMPLEXITY_LIMIT_INSNS, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERF_EVENT_ARRAY, BPF_OBJ_NAME_LEN, BPF_PROG_TYPE_CGROUP_SKB,
@@ -68,6 +68,7 @@ const GPL_LICENSES = ['GPL', 'GPL v2', 'GPL and additional rights', 'Dual BSD/GP
 // kernel/bpf/syscall.c (boot): vmlinux's BTF, and the test function's __fentry__ site as ftrace leaves it (a NOP)
 export function bpf_init(): void {
   spin_lock_init(prog_idr_lock.addr, 'prog_idr_lock');
+  bpf_trampoline_init();
   btf_vmlinux_init();
   mem8.set(JUMP_LABEL_INITIAL, bpf_fentry_test1_text.addr);
 }

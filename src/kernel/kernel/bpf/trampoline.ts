@@ -19,6 +19,8 @@ import { define_per_cpu } from '../../../machine/symbols.ts';
 import { kconfig, knob_index, knob_value_index } from '../../config.ts';
 import { define_kmem_cache, kmem_cache_free, kmem_cache_zalloc } from '../../mm/slab.ts';
 import { synchronize_rcu } from '../rcu.ts';
+import { MUTEX_SIZE, mutex_init, mutex_lock, mutex_unlock } from '../../locking/mutex.ts';
+import { define_global } from '../../../machine/symbols.ts';
 import { text_poke_bp_batch, text_poke_smp } from '../../arch/x86/kernel/alternative.ts';
 import { INSN_SIZE } from '../../arch/x86/include/asm/text-patching.ts';
 import { JUMP_LABEL_INITIAL } from '../../arch/x86/kernel/jump_label.ts';
@@ -67,13 +69,30 @@ const POKE_STOP_MACHINE = knob_value_index('arch.text_poke', 'stop_machine');
 
 const t = (tr: number, f: number) => (tr >> 2) + f;
 
+// kernel/bpf/trampoline.c trampoline_mutex (and each trampoline's tr->mutex, one lock here): the
+// programs of a trampoline and its refcount change one attacher at a time
+const trampoline_mutex = define_global('trampoline_mutex', MUTEX_SIZE);
+
+export function bpf_trampoline_init(): void {
+  mutex_init(trampoline_mutex.addr, 'trampoline_mutex');
+}
+
+function locked<T>(fn: () => T): T {
+  mutex_lock(trampoline_mutex.addr);
+  try {
+    return fn();
+  } finally {
+    mutex_unlock(trampoline_mutex.addr);
+  }
+}
+
 /** The trampoline at a site, or 0. */
 export function site_trampoline(site: number): number {
   return mem32[(site >> 2) + SITE_TRAMPOLINE];
 }
 
 // kernel/bpf/trampoline.c bpf_trampoline_get: the site's trampoline, made on first use; 0 when out of memory
-export function bpf_trampoline_get(site: number, nr_args: number, on_prog: boolean): number {
+function __bpf_trampoline_get(site: number, nr_args: number, on_prog: boolean): number {
   let tr = site_trampoline(site);
   if (tr === 0) {
     tr = kmem_cache_zalloc(trampoline_cachep);
@@ -96,13 +115,21 @@ export function bpf_trampoline_get(site: number, nr_args: number, on_prog: boole
   return tr;
 }
 
+export function bpf_trampoline_get(site: number, nr_args: number, on_prog: boolean): number {
+  return locked(() => __bpf_trampoline_get(site, nr_args, on_prog));
+}
+
 // kernel/bpf/trampoline.c bpf_trampoline_put: the last user frees it (nothing linked by then)
-export function bpf_trampoline_put(tr: number): void {
+function __bpf_trampoline_put(tr: number): void {
   if (--mem32[t(tr, T_REFCNT)] > 0) return;
   mem32[(mem32[t(tr, T_SITE)] >> 2) + SITE_TRAMPOLINE] = 0;
   kmem_cache_free(image_cachep, mem32[t(tr, T_IMAGES)]);
   kmem_cache_free(image_cachep, mem32[t(tr, T_IMAGES + 1)]);
   kmem_cache_free(trampoline_cachep, tr);
+}
+
+export function bpf_trampoline_put(tr: number): void {
+  locked(() => __bpf_trampoline_put(tr));
 }
 
 /** The 5 bytes of a CALL from `site` to `target`. */
@@ -149,7 +176,7 @@ function bpf_trampoline_update(tr: number): number {
 }
 
 // kernel/bpf/trampoline.c bpf_trampoline_link_prog
-export function bpf_trampoline_link_prog(prog: number, tr: number): number {
+function __bpf_trampoline_link_prog(prog: number, tr: number): number {
   const fexit = mem32[(prog >> 2) + P_EXPECTED_ATTACH] === BPF_TRACE_FEXIT;
   const nr = fexit ? T_NR_FEXIT : T_NR_FENTRY;
   const list = fexit ? T_FEXIT : T_FENTRY;
@@ -167,8 +194,12 @@ export function bpf_trampoline_link_prog(prog: number, tr: number): number {
   return err;
 }
 
+export function bpf_trampoline_link_prog(prog: number, tr: number): number {
+  return locked(() => __bpf_trampoline_link_prog(prog, tr));
+}
+
 // kernel/bpf/trampoline.c bpf_trampoline_unlink_prog
-export function bpf_trampoline_unlink_prog(prog: number, tr: number): number {
+function __bpf_trampoline_unlink_prog(prog: number, tr: number): number {
   const fexit = mem32[(prog >> 2) + P_EXPECTED_ATTACH] === BPF_TRACE_FEXIT;
   const nr = fexit ? T_NR_FEXIT : T_NR_FENTRY;
   const list = fexit ? T_FEXIT : T_FENTRY;
@@ -179,6 +210,10 @@ export function bpf_trampoline_unlink_prog(prog: number, tr: number): number {
   for (; k < n - 1; k++) mem32[t(tr, list + k)] = mem32[t(tr, list + k + 1)];
   mem32[t(tr, nr)] = n - 1;
   return bpf_trampoline_update(tr);
+}
+
+export function bpf_trampoline_unlink_prog(prog: number, tr: number): number {
+  return locked(() => __bpf_trampoline_unlink_prog(prog, tr));
 }
 
 // The trampoline's frame: the target's arguments as u64s, then its return value (fexit's ctx).
