@@ -78,8 +78,7 @@ export function btf_find_func(btf_id: number, name: string): number {
 
 /** LIBBPF_ERRNO__VERIFY: "Kernel verifier blocks program loading" (libbpf.h: __LIBBPF_ERRNO__START 4000 + 7). */
 export const LIBBPF_ERRNO__VERIFY = 4007;
-export const LIBBPF_ERRNO__LOAD = 4006;
-/** BPF_LOG_BUF_SIZE (libbpf.h): the log libbpf retries with; one log level. */
+/** The log level libbpf's retry asks for (bpf_load_program_xattr: 1 when it passes a log buffer). */
 const BPF_LOG_LEVEL = 1;
 
 export interface MapDef extends MapAttr {
