@@ -14,8 +14,7 @@ import { define_workload, type Params, type TaskContext } from '../src/runner/wo
 import { ktime_get_ns } from '../src/machine/clock.ts';
 import { nanosleep } from '../src/user/libc.ts';
 import {
-  bpf_close, bpf_obj_get_info_by_fd, bpf_object__attach, bpf_object__load, bpf_object__open, bpf_prog_get_fd_by_id, bpf_prog_get_ids,
-  bpf_prog_test_run,
+  bpf_object__attach, bpf_object__load, bpf_object__open, bpf_prog_get_fd_by_id, bpf_prog_infos, bpf_prog_test_run,
 } from '../src/user/libbpf.ts';
 import { TARGETS, udp_packet, type TargetName } from '../src/user/bpf_targets.ts';
 import { cmd_stat } from '../src/user/perf/builtin-stat.ts';
@@ -33,15 +32,9 @@ function target(p: Params) {
 /** The target's id: the loaded program of its type and name (bpftool prog show name ...). */
 function find_target_id(p: Params): number {
   const t = target(p);
-  const type = t.object.progs[0].prog_type;
-  for (const id of bpf_prog_get_ids()) {
-    const fd = bpf_prog_get_fd_by_id(id);
-    if (fd < 0) continue;
-    const info = bpf_obj_get_info_by_fd(fd);
-    bpf_close(fd);
-    if (typeof info !== 'number' && info.type === type && info.name === t.prog) return id;
-  }
-  throw new Error(`the ${p.target} target program is not loaded`);
+  const info = bpf_prog_infos().find((i) => i.type === t.object.progs[0].prog_type && i.name === t.prog);
+  if (!info) throw new Error(`the ${p.target} target program is not loaded`);
+  return info.id;
 }
 
 /** perf's sleep, cut short by the harness's stop as SIGINT cuts perf's nanosleep short. */

@@ -1,7 +1,7 @@
 // bpftool prog (show), plain output (tools/bpf/bpftool/prog.c print_prog_plain, 5.11): one entry
 // per loaded program, as the seed's listing shows them.
 
-import { bpf_close, bpf_obj_get_info_by_fd, bpf_prog_get_fd_by_id, bpf_prog_get_ids } from './libbpf.ts';
+import { bpf_prog_infos } from './libbpf.ts';
 import { PROG_TYPE_NAME } from '../kernel/include/uapi/linux/bpf.ts';
 import type { Stdio } from './stdio.ts';
 
@@ -15,12 +15,7 @@ function iso_seconds(ms: number): string {
  * load's boot-relative time on it (bpftool: time(NULL) - (CLOCK_MONOTONIC now - load_time)).
  */
 export function bpftool_prog_show(io: Stdio, boot_wall_ms: number): number {
-  for (const id of bpf_prog_get_ids()) {
-    const fd = bpf_prog_get_fd_by_id(id);
-    if (fd < 0) continue;
-    const info = bpf_obj_get_info_by_fd(fd);
-    bpf_close(fd);
-    if (typeof info === 'number') continue;
+  for (const info of bpf_prog_infos()) {
     const type = PROG_TYPE_NAME[info.type] ?? `type ${info.type}`;
     const tag = [...info.tag].map((b) => b.toString(16).padStart(2, '0')).join('');
     io.out(`${info.id}: ${type}  ${info.name ? `name ${info.name}  ` : ''}tag ${tag}${info.gpl_compatible ? '  gpl' : ''}`);

@@ -56,22 +56,36 @@ export function bpf_prog_test_run(prog_fd: number, repeat: number, data: Uint8Ar
 /** The kernel's BTF (/sys/kernel/btf/vmlinux) is BTF object 1. */
 const VMLINUX_BTF_ID = 1;
 
-/** btf__get_from_id + btf__type_by_id + btf__name_by_offset: a FUNC's name in BTF object `btf_id`, or null. */
-export function btf_func_name(btf_id: number, type_id: number): string | null {
+/** btf__get_from_id: `fn` on an fd of BTF object `btf_id`, closed after; or `missing` when there is no such object. */
+function with_btf<T>(btf_id: number, missing: (err: number) => T, fn: (fd: number) => T): T {
   const fd = bpf_btf_get_fd_by_id(btf_id);
-  if (fd < 0) return null;
-  const name = sys(() => btf_fd_type_name(fd, type_id));
+  if (fd < 0) return missing(fd);
+  const r = sys(() => fn(fd));
   bpf_close(fd);
-  return name;
+  return r;
+}
+
+/** btf__type_by_id + btf__name_by_offset: a FUNC's name in BTF object `btf_id`, or null. */
+export function btf_func_name(btf_id: number, type_id: number): string | null {
+  return with_btf(btf_id, () => null, (fd) => btf_fd_type_name(fd, type_id));
 }
 
 /** btf__find_by_name_kind(BTF_KIND_FUNC) in BTF object `btf_id`: the type id, or -errno. */
 export function btf_find_func(btf_id: number, name: string): number {
-  const fd = bpf_btf_get_fd_by_id(btf_id);
-  if (fd < 0) return fd;
-  const id = sys(() => btf_fd_find_func(fd, name));
-  bpf_close(fd);
-  return id;
+  return with_btf(btf_id, (err) => err, (fd) => btf_fd_find_func(fd, name));
+}
+
+/** bpf_prog_get_next_id walked, with each program's info (what `bpftool prog` lists). */
+export function bpf_prog_infos(): BpfProgInfo[] {
+  const out: BpfProgInfo[] = [];
+  for (const id of bpf_prog_get_ids()) {
+    const fd = bpf_prog_get_fd_by_id(id);
+    if (fd < 0) continue;
+    const info = bpf_obj_get_info_by_fd(fd);
+    bpf_close(fd);
+    if (typeof info !== 'number') out.push(info);
+  }
+  return out;
 }
 
 // ---- tools/lib/bpf/libbpf.c: objects and skeletons

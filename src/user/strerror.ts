@@ -12,7 +12,6 @@ const MESSAGES: Record<number, string> = {
   24: 'Too many open files',
   28: 'No space left on device',
   90: 'Message too long',
-  524: 'Unknown error 524',
 };
 
 export function strerror(errnum: number): string {

@@ -10,11 +10,10 @@ import { mem32 } from '../../machine/memory.ts';
 import { get_current } from '../../machine/cpu.ts';
 import { define_kmem_cache, kmem_cache_free, kmem_cache_zalloc } from '../mm/slab.ts';
 import { T_FILES, T_GROUP_LEADER } from '../include/linux/sched.ts';
+import { EBADF, EMFILE } from '../include/uapi/asm-generic/errno-base.ts';
 
 /** NR_OPEN_DEFAULT (BITS_PER_LONG): the fds of an unexpanded table; expanding it is not modeled. */
 export const NR_OPEN_DEFAULT = 64;
-export const EBADF = 9;
-export const EMFILE = 24;
 
 // What an fd refers to (the simulation's file_operations, one per kind of file).
 export const FILE_PERF_EVENT = 1;

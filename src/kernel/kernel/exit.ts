@@ -9,9 +9,9 @@ import { T_EXIT_CODE, T_EXIT_STATE, T_MM, T_REAL_PARENT, mmput, release_task } f
 import { perf_event_exit_task } from './events/core.ts';
 import { run_until_exit } from './sched/core.ts';
 import { exit_files } from '../fs/file.ts';
+import { ECHILD } from '../include/uapi/asm-generic/errno-base.ts';
 
 const EXIT_ZOMBIE = 1;
-export const ECHILD = 10;
 
 const nr_exits = define_counter('sim.exit.processes');
 

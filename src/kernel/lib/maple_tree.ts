@@ -21,6 +21,7 @@ import { this_cpu_add, this_cpu_inc } from '../../machine/counters.ts';
 import { define_kmem_cache, kmem_cache_alloc, kmem_cache_alloc_bulk, kmem_cache_free, kmem_cache_free_bulk } from '../mm/slab.ts';
 import { call_rcu } from '../kernel/rcu.ts';
 import { kconfig, knob_index } from '../config.ts';
+import { ENOMEM, EBUSY, EINVAL } from '../include/uapi/asm-generic/errno-base.ts';
 
 export const ULONG_MAX = Number.MAX_SAFE_INTEGER;
 
@@ -78,10 +79,6 @@ export const MAS_NONE = -3;
 export const MAS_OVERFLOW = -5;
 export const MAS_UNDERFLOW = -6;
 const MA_ERROR_BASE = -1000;
-export const ENOMEM = 12;
-export const EBUSY = 16;
-export const EEXIST = 17;
-export const EINVAL = 22;
 
 export const maple_node_cache = define_kmem_cache('maple_node', MAPLE_NODE_SIZE);
 

@@ -9,8 +9,8 @@ import { spin_lock, spin_unlock } from '../locking/spinlock.ts';
 import { MM_PAGE_TABLE_LOCK, VM_SHARED, VM_WRITE, mmap_lock_addr, vm_end, vm_flags, vm_start, vma_file } from './mm_types.ts';
 import { anon_vma_prepare } from './rmap.ts';
 import { find_vma, find_vma_prev } from './vma.ts';
+import { EFAULT } from '../include/uapi/asm-generic/errno-base.ts';
 
-export const EFAULT = 14;
 
 const c_faults = define_counter('sim.mm.faults');
 

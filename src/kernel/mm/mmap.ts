@@ -22,11 +22,8 @@ import {
   vma_prev_limit,
 } from './vma.ts';
 import { unlink_anon_vmas } from './rmap.ts';
+import { ENOMEM, EEXIST, EINVAL } from '../include/uapi/asm-generic/errno-base.ts';
 
-export const ENOMEM = 12;
-export const EACCES = 13;
-export const EEXIST = 17;
-export const EINVAL = 22;
 
 // include/uapi/asm-generic/mman-common.h
 export const PROT_NONE = 0;

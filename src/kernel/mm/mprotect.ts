@@ -9,7 +9,8 @@ import {
   PAGE_ALIGN, PAGE_SIZE, VM_ACCOUNT, VM_EXEC, VM_NORESERVE, VM_READ, VM_SHARED, VM_WRITE, offset_in_page, set_vm_flags,
   vm_end, vm_flags, vm_pgoff, vm_start, vma_anon_vma, vma_file, vma_mm,
 } from './mm_types.ts';
-import { EACCES, EINVAL, ENOMEM, PROT_EXEC, PROT_READ, PROT_WRITE, current_mm, mmap_write_lock, mmap_write_unlock, vm_stat_account } from './mmap.ts';
+import { PROT_EXEC, PROT_READ, PROT_WRITE, current_mm, mmap_write_lock, mmap_write_unlock, vm_stat_account } from './mmap.ts';
+import { EACCES, EINVAL, ENOMEM } from '../include/uapi/asm-generic/errno-base.ts';
 import { VmaIterator, split_vma, vma_find, vma_iter_end, vma_merge, vma_prev } from './vma.ts';
 
 const c_mprotect = define_counter('sim.mm.mprotect');

@@ -163,6 +163,12 @@ export class PerfStatBpf {
     });
   }
 
+  /** Each event's count line; instructions get their insn per cycle against the cycles counted with them. */
+  private counter_lines(values: CountsValues[]): string[] {
+    const cycles = values[this.evsels.findIndex((e) => e.config === PERF_COUNT_HW_CPU_CYCLES)]?.val ?? 0;
+    return this.evsels.map((e, i) => format_counter(values[i], e.name, e.config === PERF_COUNT_HW_INSTRUCTIONS ? ipc_metric(values[i].val, cycles) : null));
+  }
+
   private num_print_interval = 0;
 
   // builtin-stat.c process_interval: the counts since the previous interval, stamped with the time
@@ -173,8 +179,7 @@ export class PerfStatBpf {
     const delta = total.map((t, i) => ({ val: t.val - this.prev[i].val, ena: t.ena - this.prev[i].ena, run: t.run - this.prev[i].run }));
     this.prev = total;
     const stamp = sprintf('%6d.%09d ', Math.floor(now / 1e9), Math.floor(now % 1e9));
-    const cycles = delta[this.evsels.findIndex((e) => e.config === PERF_COUNT_HW_CPU_CYCLES)]?.val ?? 0;
-    const lines = this.evsels.map((e, i) => stamp + format_counter(delta[i], e.name, e.config === PERF_COUNT_HW_INSTRUCTIONS ? ipc_metric(delta[i].val, cycles) : null));
+    const lines = this.counter_lines(delta).map((l) => stamp + l);
     if (this.num_print_interval === 0) this.log('#           time             counts unit events');
     this.num_print_interval = (this.num_print_interval + 1) % 25;
     for (const l of lines) this.log(l);
@@ -183,12 +188,10 @@ export class PerfStatBpf {
 
   // builtin-stat.c print_counters without -I: the header, the counts, the elapsed time
   print_summary(): void {
-    const total = this.read();
-    const cycles = total[this.evsels.findIndex((e) => e.config === PERF_COUNT_HW_CPU_CYCLES)]?.val ?? 0;
     this.log('');
     this.log(` Performance counter stats for 'BPF program(s) ${this.bpf_str}':`);
     this.log('');
-    this.evsels.forEach((e, i) => this.log(format_counter(total[i], e.name, e.config === PERF_COUNT_HW_INSTRUCTIONS ? ipc_metric(total[i].val, cycles) : null)));
+    for (const l of this.counter_lines(this.read())) this.log(l);
     this.log('');
     this.log(sprintf(' %17.9f seconds time elapsed', (ktime_get_ns() - this.ref_time) / 1e9));
     this.log('');

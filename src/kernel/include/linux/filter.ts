@@ -18,7 +18,6 @@ export interface BpfInsn {
 const insn = (code: number, dst: number, src: number, off: number, imm: number): BpfInsn => ({ code, dst, src, off, imm });
 
 export const BPF_ALU64_REG = (op: number, dst: number, src: number) => insn(BPF_ALU64 | op | BPF_X, dst, src, 0, 0);
-export const BPF_ALU32_REG = (op: number, dst: number, src: number) => insn(BPF_ALU | op | BPF_X, dst, src, 0, 0);
 export const BPF_ALU64_IMM = (op: number, dst: number, imm: number) => insn(BPF_ALU64 | op | BPF_K, dst, 0, 0, imm);
 export const BPF_ALU32_IMM = (op: number, dst: number, imm: number) => insn(BPF_ALU | op | BPF_K, dst, 0, 0, imm);
 /** Byte swap to big- (BPF_TO_BE) or little-endian of the low `bits` bits (16, 32, 64). */
@@ -32,7 +31,6 @@ export const BPF_STX_MEM = (size: number, dst: number, src: number, off: number)
 export const BPF_ST_MEM = (size: number, dst: number, off: number, imm: number) => insn(BPF_ST | size | BPF_MEM, dst, 0, off, imm);
 export const BPF_JMP_REG = (op: number, dst: number, src: number, off: number) => insn(BPF_JMP | op | BPF_X, dst, src, off, 0);
 export const BPF_JMP_IMM = (op: number, dst: number, imm: number, off: number) => insn(BPF_JMP | op | BPF_K, dst, 0, off, imm);
-export const BPF_JMP32_REG = (op: number, dst: number, src: number, off: number) => insn(BPF_JMP32 | op | BPF_X, dst, src, off, 0);
 export const BPF_JMP32_IMM = (op: number, dst: number, imm: number, off: number) => insn(BPF_JMP32 | op | BPF_K, dst, 0, off, imm);
 export const BPF_JMP_A = (off: number) => insn(BPF_JMP | BPF_JA, 0, 0, off, 0);
 export const BPF_EMIT_CALL = (func: number) => insn(BPF_JMP | BPF_CALL, 0, 0, 0, func);

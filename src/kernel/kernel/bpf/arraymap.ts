@@ -14,11 +14,9 @@ import { PAGE_SIZE } from '../../../machine/memory.ts';
 import { BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERF_EVENT_ARRAY, BPF_OBJ_NAME_LEN } from '../../include/uapi/linux/bpf.ts';
 import { put_string } from '../../../machine/memory.ts';
 import { perf_event_map_put } from '../events/core.ts';
+import { idr_alloc, idr_remove } from '../../lib/idr.ts';
+import { E2BIG, EINVAL, ENOMEM } from '../../include/uapi/asm-generic/errno-base.ts';
 
-const EINVAL = 22;
-const E2BIG = 7;
-const ENOMEM = 12;
-const ENOSPC = 28;
 
 // struct bpf_array: words
 export const M_TYPE = 0;
@@ -85,15 +83,13 @@ export function array_map_alloc(attr: MapAttr): number {
   mem32[m + M_ELEM_SIZE] = elem;
   mem32[m + M_REFCNT] = 1;
   put_string(map + M_NAME, attr.name ?? '', BPF_OBJ_NAME_LEN - 1);
-  const idr = map_idr.addr >> 2;
-  for (let id = 1; id <= MAP_IDR_MAX; id++) {
-    if (Atomics.compareExchange(mem32, idr + id, 0, map) === 0) {
-      mem32[m + M_ID] = id;
-      return map;
-    }
+  const id = idr_alloc(map_idr.addr, MAP_IDR_MAX, map);
+  if (id < 0) {
+    bpf_map_put(map);
+    return id;
   }
-  bpf_map_put(map);
-  return -ENOSPC;
+  mem32[m + M_ID] = id;
+  return map;
 }
 
 export function bpf_map_inc(map: number): void {
@@ -104,7 +100,7 @@ export function bpf_map_inc(map: number): void {
 export function bpf_map_put(map: number): void {
   if (Atomics.sub(mem32, (map >> 2) + M_REFCNT, 1) !== 1) return;
   const id = map_word(map, M_ID);
-  if (id !== 0) Atomics.store(mem32, (map_idr.addr >> 2) + id, 0);
+  if (id !== 0) idr_remove(map_idr.addr, id);
   if (map_word(map, M_TYPE) === BPF_MAP_TYPE_PERF_EVENT_ARRAY) {
     // perf_event_fd_array_release: each held event is let go
     for (let i = 0; i < map_word(map, M_MAX_ENTRIES); i++) {
@@ -140,10 +136,4 @@ export function array_elem_size(map: number): number {
 /** The address of slot `index` of a PERF_EVENT_ARRAY (it holds the event, or 0). */
 export function perf_event_array_slot(map: number, index: number): number {
   return mem32[(map >> 2) + M_DATA] + index * 4;
-}
-
-/** The map with this id, or 0 (bpf_map_get_fd_by_id's lookup). */
-export function bpf_map_by_id(id: number): number {
-  if (!Number.isInteger(id) || id < 1 || id > MAP_IDR_MAX) return 0;
-  return mem32[(map_idr.addr >> 2) + id];
 }

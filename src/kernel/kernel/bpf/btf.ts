@@ -7,6 +7,8 @@
 import { mem8, mem32 } from '../../../machine/memory.ts';
 import { define_global } from '../../../machine/symbols.ts';
 import { define_kmem_cache, kmem_cache_free, kmem_cache_zalloc } from '../../mm/slab.ts';
+import { idr_alloc, idr_find } from '../../lib/idr.ts';
+import { E2BIG, ENOENT, ENOSPC } from '../../include/uapi/asm-generic/errno-base.ts';
 
 export const BTF_KIND_FUNC = 12;
 
@@ -32,8 +34,6 @@ export interface BtfFunc {
 
 // kernel/bpf/btf.c btf_parse + btf_alloc_id: a new BTF object of FUNC types (type ids 1..n); its id, or -errno
 export function btf_new(funcs: readonly BtfFunc[]): number {
-  const E2BIG = 7;
-  const ENOSPC = 28;
   if (funcs.length > BTF_MAX_TYPES) return -E2BIG;
   const btf = kmem_cache_zalloc(btf_cachep);
   if (btf === 0) return -ENOSPC;
@@ -53,21 +53,15 @@ export function btf_new(funcs: readonly BtfFunc[]): number {
   }
   mem32[b + B_NR_TYPES] = funcs.length;
   mem32[b + B_STR_LEN] = str;
-  const idr = btf_idr.addr >> 2;
-  for (let id = 1; id <= BTF_IDR_MAX; id++) {
-    if (Atomics.compareExchange(mem32, idr + id, 0, btf) === 0) {
-      mem32[b + B_ID] = id;
-      return id;
-    }
-  }
-  kmem_cache_free(btf_cachep, btf);
-  return -ENOSPC;
+  const id = idr_alloc(btf_idr.addr, BTF_IDR_MAX, btf);
+  if (id < 0) kmem_cache_free(btf_cachep, btf);
+  else mem32[b + B_ID] = id;
+  return id;
 }
 
 /** The BTF object with this id, or 0 (btf_get_by_fd / btf_get_fd_by_id). */
 export function btf_get_by_id(id: number): number {
-  if (!Number.isInteger(id) || id < 1 || id > BTF_IDR_MAX) return 0;
-  return mem32[(btf_idr.addr >> 2) + id];
+  return idr_find(btf_idr.addr, BTF_IDR_MAX, id);
 }
 
 /** A type of a BTF object (btf_type_by_id): its kind, name and argument count, or null. */
@@ -87,7 +81,7 @@ export function btf_find_by_name_kind(btf: number, name: string, kind: number): 
     const t = btf_type_by_id(btf, id);
     if (t && t.kind === kind && t.name === name) return id;
   }
-  return -2;
+  return -ENOENT;
 }
 
 /** The kernel functions vmlinux's BTF describes (net/bpf/test_run.c's test functions). */

@@ -12,10 +12,8 @@ import {
   BPF_FUNC_get_smp_processor_id, BPF_FUNC_map_lookup_elem, BPF_FUNC_perf_event_read_value, BPF_F_CURRENT_CPU, BPF_F_INDEX_MASK,
   BPF_MAP_TYPE_PERF_EVENT_ARRAY, BPF_PERF_EVENT_VALUE_SIZE, BPF_PROG_TYPE_KPROBE, BPF_PROG_TYPE_TRACING,
 } from '../../include/uapi/linux/bpf.ts';
+import { E2BIG, EINVAL, ENOENT } from '../../include/uapi/asm-generic/errno-base.ts';
 
-const EINVAL = 22;
-const E2BIG = 7;
-const ENOENT = 2;
 
 /** What the verifier checks of a helper's argument (enum bpf_arg_type, the ones used here). */
 export type ArgType = 'const_map_ptr' | 'ptr_to_map_key' | 'anything' | 'ptr_to_uninit_mem' | 'const_size';
@@ -56,11 +54,6 @@ const reading = new Float64Array(3);
 export function store_u64(addr: number, v: number): void {
   mem32[addr >> 2] = v % 4294967296;
   mem32[(addr >> 2) + 1] = Math.floor(v / 4294967296);
-}
-
-/** Read a little-endian u64 (below 2^53) that BPF code stored. */
-export function load_u64(addr: number): number {
-  return (mem32[addr >> 2] >>> 0) + (mem32[(addr >> 2) + 1] >>> 0) * 4294967296;
 }
 
 // kernel/trace/bpf_trace.c bpf_perf_event_read_value → get_map_perf_counter: the event in slot

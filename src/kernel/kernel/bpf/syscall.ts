@@ -12,6 +12,7 @@ import { kconfig, knob_index } from '../../config.ts';
 import { alloc_pages, free_pages } from '../../mm/page_alloc.ts';
 import { define_kmem_cache, kmem_cache_free, kmem_cache_zalloc } from '../../mm/slab.ts';
 import { SPINLOCK_SIZE, spin_lock, spin_lock_init, spin_unlock } from '../../locking/spinlock.ts';
+import { idr_alloc_cyclic, idr_find, idr_ids, idr_remove } from '../../lib/idr.ts';
 import { FILE_BPF_LINK, FILE_BPF_MAP, FILE_BPF_PROG, FILE_BTF, fd_install_new, fget, register_file_release } from '../../fs/file.ts';
 import { perf_event_get, perf_event_map_get, perf_event_map_put } from '../events/core.ts';
 import { JUMP_LABEL_INITIAL } from '../../arch/x86/kernel/jump_label.ts';
@@ -34,13 +35,8 @@ import {
   BPF_PROG_TYPE_KPROBE, BPF_PROG_TYPE_SOCKET_FILTER, BPF_PROG_TYPE_TRACING, BPF_PROG_TYPE_XDP, BPF_TAG_SIZE,
 } from '../../include/uapi/linux/bpf.ts';
 import './helpers.ts';
+import { E2BIG, EBADF, EINVAL, ENOENT, ENOMEM } from '../../include/uapi/asm-generic/errno-base.ts';
 
-const ENOENT = 2;
-const E2BIG = 7;
-const EBADF = 9;
-const ENOMEM = 12;
-const EINVAL = 22;
-const ENOSPC = 28;
 
 const K_JIT = knob_index('bpf.jit_enable');
 const K_NESTING = knob_index('bpf.tracing_prog_nesting');
@@ -168,7 +164,7 @@ export function bpf_prog_put(prog: number): void {
   // prog_idr_lock: the last reference and the id go together, so a lookup by id never takes a dying program
   spin_lock(prog_idr_lock.addr);
   const last = Atomics.sub(mem32, p + P_REFCNT, 1) === 1;
-  if (last && mem32[p + P_ID] !== 0) Atomics.store(mem32, (prog_idr.addr >> 2) + mem32[p + P_ID], 0);
+  if (last && mem32[p + P_ID] !== 0) idr_remove(prog_idr.addr, mem32[p + P_ID]);
   spin_unlock(prog_idr_lock.addr);
   if (!last) return;
   if (mem32[p + P_DST_TRAMPOLINE] !== 0) bpf_trampoline_put(mem32[p + P_DST_TRAMPOLINE]);
@@ -179,15 +175,6 @@ export function bpf_prog_put(prog: number): void {
 }
 
 register_file_release(FILE_BPF_PROG, bpf_prog_put);
-
-function bpf_prog_alloc_id(prog: number): number {
-  const idr = prog_idr.addr >> 2;
-  for (let tries = 0; tries < PROG_IDR_MAX; tries++) {
-    const id = (Atomics.add(mem32, prog_idr_next.addr >> 2, 1) % PROG_IDR_MAX) + 1;
-    if (Atomics.compareExchange(mem32, idr + id, 0, prog) === 0) return id;
-  }
-  return -ENOSPC;
-}
 
 // kernel/bpf/syscall.c bpf_prog_load
 export function bpf_prog_load(attr: ProgLoadAttr): ProgLoadResult {
@@ -263,7 +250,7 @@ export function bpf_prog_load(attr: ProgLoadAttr): ProgLoadResult {
   mem32[p + P_JITED] = kconfig(K_JIT);
   mem8.set(JUMP_LABEL_INITIAL, prog + P_SITE);
   memf64[(prog >> 3) + P_LOADED_AT] = ktime_get_ns();
-  const id = bpf_prog_alloc_id(prog);
+  const id = idr_alloc_cyclic(prog_idr.addr, prog_idr_next.addr, PROG_IDR_MAX, prog);
   if (id < 0) {
     bpf_prog_put(prog);
     return fail(id);
@@ -277,9 +264,8 @@ export function bpf_prog_load(attr: ProgLoadAttr): ProgLoadResult {
 
 // kernel/bpf/syscall.c bpf_prog_get_fd_by_id: a new fd for the program with this id, or -ENOENT
 export function bpf_prog_get_fd_by_id(id: number): number {
-  if (!Number.isInteger(id) || id < 1 || id > PROG_IDR_MAX) return -ENOENT;
   spin_lock(prog_idr_lock.addr);
-  const prog = mem32[(prog_idr.addr >> 2) + id];
+  const prog = idr_find(prog_idr.addr, PROG_IDR_MAX, id);
   if (prog !== 0) bpf_prog_inc(prog);
   spin_unlock(prog_idr_lock.addr);
   if (prog === 0) return -ENOENT;
@@ -290,9 +276,7 @@ export function bpf_prog_get_fd_by_id(id: number): number {
 
 /** The ids of the loaded programs, in order (bpf_prog_get_next_id). */
 export function bpf_prog_ids(): number[] {
-  const out: number[] = [];
-  for (let id = 1; id <= PROG_IDR_MAX; id++) if (mem32[(prog_idr.addr >> 2) + id] !== 0) out.push(id);
-  return out;
+  return idr_ids(prog_idr.addr, PROG_IDR_MAX);
 }
 
 /** struct bpf_prog_info, the fields this kernel fills. */

@@ -27,9 +27,8 @@ import { JUMP_LABEL_INITIAL } from '../../arch/x86/kernel/jump_label.ts';
 import { bpf_prog_run, OP_CALL, P_EXPECTED_ATTACH, set_trampoline_run, SITE_TRAMPOLINE } from './core.ts';
 import { BPF_TRACE_FEXIT } from '../../include/uapi/linux/bpf.ts';
 import { store_u64 } from './helpers.ts';
+import { E2BIG, EBUSY, ENOENT } from '../../include/uapi/asm-generic/errno-base.ts';
 
-const EBUSY = 16;
-const E2BIG = 7;
 
 /** BPF_MAX_TRAMP_PROGS is 38 in 5.11; this kernel's images hold fewer. */
 export const BPF_MAX_TRAMP_PROGS = 8;
@@ -206,7 +205,7 @@ function __bpf_trampoline_unlink_prog(prog: number, tr: number): number {
   const n = mem32[t(tr, nr)];
   let k = 0;
   while (k < n && mem32[t(tr, list + k)] !== prog) k++;
-  if (k === n) return -2;
+  if (k === n) return -ENOENT;
   for (; k < n - 1; k++) mem32[t(tr, list + k)] = mem32[t(tr, list + k + 1)];
   mem32[t(tr, nr)] = n - 1;
   return bpf_trampoline_update(tr);

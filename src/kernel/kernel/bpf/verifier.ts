@@ -22,10 +22,8 @@ import {
   BPF_LDX, BPF_MEM, BPF_MOV, BPF_PROG_TYPE_TRACING, BPF_PSEUDO_MAP_FD, BPF_ST, BPF_STX, BPF_TRACE_FENTRY, BPF_TRACE_FEXIT,
   BPF_X, BPF_ADD, BPF_SUB, FUNC_NAME, MAX_BPF_STACK, __BPF_FUNC_MAX_ID, BPF_H, BPF_W, BPF_NEG, MAX_BPF_REG,
 } from '../../include/uapi/linux/bpf.ts';
+import { E2BIG, EACCES, EINVAL } from '../../include/uapi/asm-generic/errno-base.ts';
 
-const EINVAL = 22;
-const EACCES = 13;
-const E2BIG = 7;
 const K_NESTING = knob_index('bpf.tracing_prog_nesting');
 
 export interface VerifierLog {

@@ -27,15 +27,13 @@ import { T_PERF_EVENTS } from '../fork.ts';
 import { per_cpu_count, this_cpu_read } from '../../../machine/counters.ts';
 import { smp_processor_id } from '../../../machine/cpu.ts';
 import { FILE_PERF_EVENT, fd_install_new, fget, register_file_release } from '../../fs/file.ts';
+import { ENOENT, EINVAL, EOPNOTSUPP } from '../../include/uapi/asm-generic/errno-base.ts';
 
 // include/uapi/linux/perf_event.h
 export const PERF_TYPE_HARDWARE = 0;
 export const PERF_COUNT_HW_CPU_CYCLES = 0;
 export const PERF_COUNT_HW_INSTRUCTIONS = 1;
 export const PERF_COUNT_HW_REF_CPU_CYCLES = 9;
-export const ENOENT = 2;
-const EINVAL = 22;
-const EOPNOTSUPP = 95;
 
 /** The instructions the simulated CPU retired: what the instructions PMU event counts. */
 export const nr_instructions_retired = define_counter('sim.pmu.instructions');

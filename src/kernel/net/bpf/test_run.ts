@@ -11,11 +11,8 @@ import { bpf_prog_run, fentry_site_calls, P_TYPE, P_EXPECTED_ATTACH, run_at_fent
 import {
   BPF_PROG_TYPE_CGROUP_SKB, BPF_PROG_TYPE_SOCKET_FILTER, BPF_PROG_TYPE_TRACING, BPF_PROG_TYPE_XDP, BPF_TRACE_FENTRY, BPF_TRACE_FEXIT,
 } from '../../include/uapi/linux/bpf.ts';
+import { EFAULT, EINVAL, EMSGSIZE, ENOTSUPP } from '../../include/uapi/asm-generic/errno-base.ts';
 
-const EINVAL = 22;
-const EFAULT = 14;
-const EMSGSIZE = 90;
-const ENOTSUPP = 524;
 const ETH_HLEN = 14;
 /** XDP_PACKET_HEADROOM, and the skb_shared_info tailroom of a 4 KiB frame (5.11: 320 bytes on x86-64). */
 const XDP_PACKET_HEADROOM = 256;

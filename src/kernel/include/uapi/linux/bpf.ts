@@ -1,5 +1,6 @@
 // The eBPF instruction set and the bpf(2) ABI (include/uapi/linux/bpf.h and bpf_common.h, 5.11):
-// opcode fields, program, attach and map types, helper ids, test-run and info records.
+// opcode fields, program, attach and map types, helper ids. The bpf(2) commands are functions of
+// kernel/bpf/syscall.ts, so their numbers are not needed.
 
 // instruction classes (bpf_common.h, bpf.h)
 export const BPF_LD = 0x00;
@@ -34,8 +35,7 @@ export const BPF_XOR = 0xa0;
 export const BPF_MOV = 0xb0;
 export const BPF_ARSH = 0xc0;
 export const BPF_END = 0xd0;
-export const BPF_TO_LE = 0x00;
-export const BPF_TO_BE = 0x08;
+export const BPF_TO_BE = 0x08; // BPF_TO_LE is 0
 export const BPF_K = 0x00;
 export const BPF_X = 0x08;
 
@@ -66,18 +66,6 @@ export const BPF_MAXINSNS = 4096;
 export const BPF_OBJ_NAME_LEN = 16;
 export const BPF_TAG_SIZE = 8;
 
-// enum bpf_cmd
-export const BPF_MAP_CREATE = 0;
-export const BPF_MAP_LOOKUP_ELEM = 1;
-export const BPF_MAP_UPDATE_ELEM = 2;
-export const BPF_PROG_LOAD = 5;
-export const BPF_PROG_TEST_RUN = 10;
-export const BPF_PROG_GET_FD_BY_ID = 13;
-export const BPF_OBJ_GET_INFO_BY_FD = 15;
-export const BPF_RAW_TRACEPOINT_OPEN = 17;
-export const BPF_BTF_LOAD = 18;
-export const BPF_BTF_GET_FD_BY_ID = 19;
-
 // enum bpf_prog_type
 export const BPF_PROG_TYPE_SOCKET_FILTER = 1;
 export const BPF_PROG_TYPE_KPROBE = 2;
@@ -86,7 +74,6 @@ export const BPF_PROG_TYPE_CGROUP_SKB = 8;
 export const BPF_PROG_TYPE_TRACING = 26;
 
 // enum bpf_attach_type
-export const BPF_CGROUP_INET_INGRESS = 0;
 export const BPF_TRACE_FENTRY = 24;
 export const BPF_TRACE_FEXIT = 25;
 
@@ -105,10 +92,8 @@ export const __BPF_FUNC_MAX_ID = 165; // 5.11
 export const BPF_F_INDEX_MASK = 0xffffffff;
 export const BPF_F_CURRENT_CPU = 0xffffffff;
 
-// XDP verdicts (enum xdp_action)
-export const XDP_ABORTED = 0;
+// XDP verdicts (enum xdp_action): the one the shipped program returns
 export const XDP_DROP = 1;
-export const XDP_PASS = 2;
 
 /** bpftool's names of program types (prog_type_name, tools/bpf/bpftool/main.h 5.11). */
 export const PROG_TYPE_NAME: Record<number, string> = {
