@@ -115,6 +115,18 @@ export const KNOBS: readonly Knob[] = [
     description: "an fentry/fexit program may attach to a tracing program that is not itself attached to one (6.8+, 19bfcdf9498a); off: any tracing-to-tracing attach is 'Cannot recursively attach' (5.5-6.7)",
   },
   {
+    key: 'mm.zero_page',
+    type: 'bool',
+    default: true,
+    description: "an anonymous read fault maps the shared zero page (<= 2.6.23, and 2.6.32+ 'mm: reinstate ZERO_PAGE'); off, it allocates a zeroed page (2.6.24-2.6.31, 557ed1fa 'remove ZERO_PAGE')",
+  },
+  {
+    key: 'mm.madvise_dontneed_fails',
+    type: 'bool',
+    default: false,
+    description: 'fault injection: madvise(MADV_DONTNEED) fails with -EINVAL and drops nothing, as on a VM_LOCKED VMA (the "kernel may ignore the advice" case)',
+  },
+  {
     key: 'perf.sched_events_rate_limit_ms',
     type: 'int',
     min: 0,

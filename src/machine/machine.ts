@@ -7,8 +7,12 @@
 //   memblock        kernel globals
 //   mem_map         one page descriptor per page frame
 //   page frames     everything after: handed to the page allocator at boot
+//
+// User memory is a second region, ZONE_MOVABLE (as Linux's movablecore= makes one): frames that only
+// user pages use, with descriptors in their own buffer and no bytes (a frame's content is a tag).
+// It holds two 16 GiB guests' RAM, which the ≤ 2 GiB arena could not.
 
-import { ARENA_MAGIC, H, PAGE_SIZE, align_up, map_arena, mem32, memf64 } from './memory.ts';
+import { ARENA_MAGIC, FRAME_WORDS, H, PAGE_SIZE, align_up, map_arena, mem32, memf64 } from './memory.ts';
 import { reset_cpu_binding } from './cpu.ts';
 import { CLOCK_HOST, CLOCK_MANUAL, host_ns } from './clock.ts';
 import { SYMTAB_BYTES, SYMTAB_CAPACITY, bind_symbols } from './symbols.ts';
@@ -19,25 +23,36 @@ export const PAGE_DESC_BYTES = 32;
 export const MAX_CPUS = 512;
 export const MIN_MEM_MB = 16;
 export const MAX_MEM_MB = 2047;
+/** ZONE_MOVABLE: 64 GiB of user memory (a modest lkp test box has 64-192 GiB); untouched frames cost nothing. */
+export const DEFAULT_USER_MEM_MB = 65536;
+export const MAX_USER_MEM_MB = 262144;
 
 export interface MachineOptions {
   nr_cpus: number;
   mem_mb: number;
+  /** User memory (ZONE_MOVABLE) in MiB; DEFAULT_USER_MEM_MB when not given. */
+  user_mem_mb?: number;
   /** 'manual' freezes the clock until tests advance it. */
   clock?: 'host' | 'manual';
 }
 
 export interface MachineDescriptor {
   arena: SharedArrayBuffer;
+  /** The user frames' descriptors. */
+  frames: SharedArrayBuffer;
 }
 
 export function create_machine(opts: MachineOptions): MachineDescriptor {
   const { nr_cpus, mem_mb } = opts;
   if (!Number.isInteger(nr_cpus) || nr_cpus < 1 || nr_cpus > MAX_CPUS) throw new RangeError(`nr_cpus must be 1..${MAX_CPUS}`);
   if (!Number.isInteger(mem_mb) || mem_mb < MIN_MEM_MB || mem_mb > MAX_MEM_MB) throw new RangeError(`memory must be ${MIN_MEM_MB}..${MAX_MEM_MB} MiB`);
+  const user_mem_mb = opts.user_mem_mb ?? DEFAULT_USER_MEM_MB;
+  if (!Number.isInteger(user_mem_mb) || user_mem_mb < 1 || user_mem_mb > MAX_USER_MEM_MB) throw new RangeError(`user memory must be 1..${MAX_USER_MEM_MB} MiB`);
   const bytes = mem_mb * 1024 * 1024;
   const sab = new SharedArrayBuffer(bytes);
-  map_arena(sab);
+  const nr_frames = user_mem_mb * 256;
+  const frames = new SharedArrayBuffer(nr_frames * FRAME_WORDS * 4);
+  map_arena(sab, frames);
 
   const nr_pages = bytes / PAGE_SIZE;
   const symtab = PAGE_SIZE;
@@ -51,6 +66,7 @@ export function create_machine(opts: MachineOptions): MachineDescriptor {
   w(H.MAGIC, ARENA_MAGIC);
   w(H.NR_CPUS, nr_cpus);
   w(H.NR_PAGES, nr_pages);
+  w(H.NR_FRAMES, nr_frames);
   w(H.SYMTAB, symtab);
   w(H.SYMTAB_CAP, SYMTAB_CAPACITY);
   w(H.PCPU_BASE, pcpu);
@@ -64,12 +80,12 @@ export function create_machine(opts: MachineOptions): MachineDescriptor {
 
   reset_cpu_binding();
   bind_symbols();
-  return { arena: sab };
+  return { arena: sab, frames };
 }
 
 /** Map an existing machine on this thread (a worker, or the main thread coming back to it). */
 export function attach_machine(desc: MachineDescriptor): void {
-  map_arena(desc.arena);
+  map_arena(desc.arena, desc.frames);
   if (mem32[H.MAGIC >> 2] !== ARENA_MAGIC) throw new Error('attach_machine: not a scalelab arena');
   reset_cpu_binding();
   bind_symbols();

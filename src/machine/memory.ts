@@ -13,6 +13,13 @@ export let arena: SharedArrayBuffer | null = null;
 export let mem8: Uint8Array<ArrayBufferLike> = new Uint8Array(0);
 export let mem32: Int32Array<ArrayBufferLike> = new Int32Array(0);
 export let memf64: Float64Array<ArrayBufferLike> = new Float64Array(0);
+/**
+ * The descriptors of the user page frames (ZONE_MOVABLE, below): FRAME_WORDS words per frame.
+ * Their bytes are not simulated; a frame's content is its 64-bit tag (0: all zero).
+ */
+export let frames: Int32Array<ArrayBufferLike> = new Int32Array(0);
+export let frames_sab: SharedArrayBuffer | null = null;
+export const FRAME_WORDS = 8;
 
 /** Machine header (page 0): byte offsets of its fields. */
 export const H = {
@@ -33,15 +40,18 @@ export const H = {
   FIRST_FREE_PFN: 56, // first page frame not reserved by the boot layout
   BOOT_NS: 64, // f64: host monotonic ns at boot
   MANUAL_NS: 72, // f64: the manual clock
+  NR_FRAMES: 96, // user page frames (ZONE_MOVABLE); 80 and 84 are the symbol table's
 } as const;
 
 export const ARENA_MAGIC = 0x5ca1ab;
 
-export function map_arena(sab: SharedArrayBuffer): void {
+export function map_arena(sab: SharedArrayBuffer, user_frames: SharedArrayBuffer): void {
   arena = sab;
   mem8 = new Uint8Array(sab);
   mem32 = new Int32Array(sab);
   memf64 = new Float64Array(sab);
+  frames_sab = user_frames;
+  frames = new Int32Array(user_frames);
 }
 
 export function align_up(x: number, a: number): number {

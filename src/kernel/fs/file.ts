@@ -21,6 +21,7 @@ export const FILE_BPF_PROG = 2;
 export const FILE_BPF_MAP = 3;
 export const FILE_BTF = 4;
 export const FILE_BPF_LINK = 5;
+export const FILE_SHMEM = 6;
 
 // struct files_struct: the count of tasks using it, then [kind, object] per fd
 const FILES_COUNT = 0;

@@ -5,7 +5,7 @@
 import { create_machine, attach_machine, type MachineDescriptor, type MachineOptions } from '../../machine/machine.ts';
 import { cpu_enter } from '../../machine/cpu.ts';
 import { kconfig_install, type ResolvedConfig } from '../config.ts';
-import { page_alloc_init } from '../mm/page_alloc.ts';
+import { movable_zone_init, page_alloc_init } from '../mm/page_alloc.ts';
 import { kmem_cache_init } from '../mm/slab.ts';
 import { printk_init } from '../kernel/printk/printk.ts';
 import { rcu_init } from '../kernel/rcu.ts';
@@ -38,6 +38,7 @@ export function start_kernel(opts: BootOptions): BootedKernel {
   sched_init();
   kconfig_install(opts.config);
   page_alloc_init();
+  movable_zone_init();
   kmem_cache_init();
   printk_init();
   rcu_init();

@@ -10,7 +10,7 @@ import { define_kmem_cache, kmem_cache_free, kmem_cache_zalloc } from '../mm/sla
 import { exit_mmap } from '../mm/mmap.ts';
 import {
   MM_DATA_VM, MM_EXEC_VM, MM_STACK_VM, MM_STRUCT_SIZE, MM_TOTAL_VM, MM_USERS, VMA_MM, VM_DONTCOPY, mm_add_map_count, mm_get,
-  mm_init, mm_map_count, mm_mt, mm_set, mmap_lock_addr, vm_end, vm_flags, vm_start,
+  mm_init, mm_map_count, mm_mt, mm_set, mmap_lock_addr, vm_end, vm_flags, vm_start, vma_anon_vma,
 } from '../mm/mm_types.ts';
 import { memcpy } from '../../machine/memory.ts';
 import { kconfig, knob_index, knob_value_index } from '../config.ts';
@@ -19,6 +19,9 @@ import { wake_up_new_task } from './sched/core.ts';
 import { ULONG_MAX, __mt_dup, mas_find, mas_store, mt_clear_in_rcu, mt_set_in_rcu } from '../lib/maple_tree.ts';
 import { down_write, up_write } from '../locking/rwsem.ts';
 import { anon_vma_fork } from '../mm/rmap.ts';
+import { copy_page_range } from '../mm/memory.ts';
+import { mm_alloc_pgd } from '../arch/x86/mm/pgtable.ts';
+import { ENOMEM } from '../include/uapi/asm-generic/errno-base.ts';
 import { VmaIterator, vm_area_dup, vma_iter_bulk_alloc, vma_iter_bulk_store, vma_iter_clear_gfp, vma_iter_free } from '../mm/vma.ts';
 
 import { TASK_STRUCT_SIZE, T_EXIT_CODE, T_EXIT_STATE, T_GROUP_LEADER, T_MM, T_NR_THREADS, T_PERF_EVENTS, T_PID, T_REAL_PARENT, T_TGID } from '../include/linux/sched.ts';
@@ -61,6 +64,7 @@ export function mm_alloc(): number {
   const mm = kmem_cache_zalloc(mm_cachep);
   if (mm === 0) throw new Error('fork: out of memory for mm_struct');
   mm_init(mm);
+  if (!mm_alloc_pgd(mm)) throw new Error('fork: out of memory for the pgd');
   return mm;
 }
 
@@ -104,6 +108,11 @@ function dup_mmap(mm: number, oldmm: number): number {
       const tmp = vm_area_dup(mpnt);
       mem32[(tmp >> 2) + VMA_MM] = mm;
       anon_vma_fork(tmp, mpnt);
+      // mm/memory.c vma_needs_copy: a VMA with anonymous pages; the child faults the rest in.
+      if (vma_anon_vma(mpnt) && copy_page_range(mm, oldmm, mpnt)) {
+        retval = -ENOMEM;
+        break;
+      }
       if (use_mt_dup) {
         // Link the vma into the MT: an exact fit over the copied slot.
         vmi.mas.index = vm_start(tmp);
@@ -136,6 +145,7 @@ function dup_mm(oldmm: number): number {
   if (mm === 0) throw new Error('fork: out of memory for mm_struct');
   memcpy(mm, oldmm, MM_STRUCT_SIZE);
   mm_init(mm);
+  if (!mm_alloc_pgd(mm)) throw new Error('fork: out of memory for the pgd');
   if (dup_mmap(mm, oldmm)) throw new Error('fork: dup_mmap failed');
   return mm;
 }

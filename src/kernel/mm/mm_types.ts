@@ -54,8 +54,12 @@ export const MM_MT = MM_MMAP_LOCK + RWSEM_SIZE / 4; // struct maple_tree mm_mt, 
 export const MM_MAP_COUNT = MM_MT + MAPLE_TREE_SIZE / 4;
 export const MM_DEF_FLAGS = MM_MAP_COUNT + 1;
 export const MM_PAGE_TABLE_LOCK = MM_DEF_FLAGS + 1; // spinlock, 2 words
+export const MM_PGD = MM_PAGE_TABLE_LOCK + 2; // the root page table (an arena page)
+export const MM_RSS_STAT = MM_PGD + 1; // rss_stat[NR_MM_COUNTERS]
+export const MM_HIWATER_RSS = MM_RSS_STAT + 4; // the peak of get_mm_rss, updated before RSS drops
+export const MM_NOTIFIER = MM_HIWATER_RSS + 1; // the mmu notifier subscribed (a KVM VM), 0 for none
 // struct mm_struct: float64 fields (index from the record's address >> 3), after the words
-const MM_F64 = Math.ceil((MM_PAGE_TABLE_LOCK + 2) / 2);
+const MM_F64 = Math.ceil((MM_NOTIFIER + 1) / 2);
 export const MM_TASK_SIZE = MM_F64 + 0;
 export const MM_MMAP_BASE = MM_F64 + 1;
 export const MM_START_CODE = MM_F64 + 2;
@@ -85,6 +89,12 @@ export const VMA_AVC_HEAD = 10; // this VMA's anon_vma_chain list (struct anon_v
 export const VMA_RCU = 12; // rcu_head, 3 words (VMAs are freed after a grace period since 6.4)
 /** Linux's vm_area_struct is 176 bytes on x86-64 (6.7); the slab sizes follow it. */
 export const VM_AREA_STRUCT_SIZE = 176;
+
+// include/linux/mm_types_task.h: the RSS counters
+export const MM_FILEPAGES = 0;
+export const MM_ANONPAGES = 1;
+export const MM_SWAPENTS = 2;
+export const MM_SHMEMPAGES = 3;
 
 export function mm_mt(mm: number): number {
   return mm + MM_MT * 4;
@@ -166,6 +176,10 @@ export function mm_init(mm: number): void {
   spin_lock_init(mm + MM_PAGE_TABLE_LOCK * 4, 'page_table_lock');
   mt_init_flags(mm_mt(mm), MM_MT_FLAGS);
   mem32[(mm >> 2) + MM_MAP_COUNT] = 0;
+  for (let i = 0; i < 4; i++) mem32[(mm >> 2) + MM_RSS_STAT + i] = 0;
+  mem32[(mm >> 2) + MM_HIWATER_RSS] = 0;
+  mem32[(mm >> 2) + MM_NOTIFIER] = 0;
+  mem32[(mm >> 2) + MM_PGD] = 0;
   mm_set(mm, MM_TASK_SIZE, TASK_SIZE);
   mm_set(mm, MM_LOCKED_VM, 0);
 }

@@ -4,7 +4,7 @@ import { mem32 } from '../../machine/memory.ts';
 import { get_current, this_cpu_base } from '../../machine/cpu.ts';
 import { define_counter, define_per_cpu } from '../../machine/symbols.ts';
 import { this_cpu_inc } from '../../machine/counters.ts';
-import { down_write, up_write, up_read, downgrade_write } from '../locking/rwsem.ts';
+import { down_read, down_write, up_write, up_read, downgrade_write } from '../locking/rwsem.ts';
 import { MAPLE_TREE_SIZE, MaState, ULONG_MAX, __mt_destroy, mas_find, mas_set, mas_store_gfp, mt_init_flags } from '../lib/maple_tree.ts';
 import {
   MM_BRK, MM_DATA_VM, MM_DEF_FLAGS, MM_EXEC_VM, MM_LOCKED_VM, MM_MMAP_BASE, MM_START_BRK, MM_STACK_VM, MM_TOTAL_VM,
@@ -23,6 +23,9 @@ import {
 } from './vma.ts';
 import { unlink_anon_vmas } from './rmap.ts';
 import { ENOMEM, EEXIST, EINVAL } from '../include/uapi/asm-generic/errno-base.ts';
+import { handle_mm_fault, zap_page_range } from './memory.ts';
+import { free_all_pgtables } from '../arch/x86/mm/pgtable.ts';
+import { shmem_new_ino, vma_link_file } from './filemap.ts';
 
 
 // include/uapi/asm-generic/mman-common.h
@@ -34,6 +37,7 @@ export const MAP_SHARED = 0x01;
 export const MAP_PRIVATE = 0x02;
 export const MAP_FIXED = 0x10;
 export const MAP_ANONYMOUS = 0x20;
+export const MAP_LOCKED = 0x2000;
 export const MAP_NORESERVE = 0x4000;
 export const MAP_FIXED_NOREPLACE = 0x100000;
 export const MAP_FAILED = -1;
@@ -53,6 +57,10 @@ export function mmap_write_lock(mm: number): void {
 
 export function mmap_write_unlock(mm: number): void {
   up_write(mmap_lock_addr(mm));
+}
+
+export function mmap_read_lock(mm: number): void {
+  down_read(mmap_lock_addr(mm));
 }
 
 export function mmap_read_unlock(mm: number): void {
@@ -123,9 +131,10 @@ function do_vmi_align_munmap(vmi: VmaIterator, vma: number, mm: number, start: n
   // unmap_region's prev and next: leave the iterator where Linux leaves it
   vma_iter_prev_range(vmi);
   if (vma_next(vmi)) vma_iter_prev_range(vmi);
-  // mm/mmap.c unmap_region + remove_mt: no page tables to free; account and free the VMAs
+  // mm/mmap.c unmap_region + remove_mt: zap the pages, account and free the VMAs
   mas_set(mas_detach, 0);
   for (let v = mas_find(mas_detach, ULONG_MAX); v; v = mas_find(mas_detach, ULONG_MAX)) {
+    zap_page_range(mm, vm_start(v), vm_end(v));
     vm_stat_account(mm, vm_flags(v), -vma_pages(v));
     remove_vma(v);
   }
@@ -261,7 +270,7 @@ function mmap_region(mm: number, file: number, addr: number, len: number, flags:
     set_vm_flags(vma, flags);
     set_vm_pgoff(vma, pgoff);
     mem32[(vma >> 2) + VMA_FILE] = file;
-    if (vma_iter_prealloc(vmi, vma)) {
+    if (!vma_link_file(file, vma) || vma_iter_prealloc(vmi, vma)) {
       remove_vma(vma);
       return -ENOMEM;
     }
@@ -273,8 +282,6 @@ function mmap_region(mm: number, file: number, addr: number, len: number, flags:
   set_vm_flags(vma, vm_flags(vma) | VM_SOFTDIRTY);
   return addr;
 }
-
-let next_shmem_file = 1 << 20;
 
 // mm/mmap.c do_mmap: map len bytes of file (0: anonymous memory) with prot and flags
 export function do_mmap(mm: number, file: number, addr: number, len: number, prot: number, flags: number, pgoff: number): number {
@@ -293,12 +300,16 @@ export function do_mmap(mm: number, file: number, addr: number, len: number, pro
   } else if ((flags & 0x0f) === MAP_SHARED) {
     vm_flags_new |= VM_SHARED | VM_MAYSHARE;
     pgoff = 0;
-    file = next_shmem_file++; // mm/shmem.c shmem_zero_setup: shared anonymous memory is a tmpfs file
+    file = shmem_new_ino(); // mm/shmem.c shmem_zero_setup: shared anonymous memory is a tmpfs file
+    if (file < 0) return -ENOMEM;
   } else {
     pgoff = addr / PAGE_SIZE;
   }
   if (flags & MAP_NORESERVE) vm_flags_new |= VM_NORESERVE;
-  return mmap_region(mm, file, addr, len, vm_flags_new, pgoff);
+  if (flags & MAP_LOCKED) vm_flags_new |= VM_LOCKED;
+  const ret = mmap_region(mm, file, addr, len, vm_flags_new, pgoff);
+  if (ret >= 0 && flags & MAP_LOCKED) mm_set(mm, MM_LOCKED_VM, mm_get(mm, MM_LOCKED_VM) + len / PAGE_SIZE);
+  return ret;
 }
 
 // mm/mmap.c ksys_mmap_pgoff / vm_mmap_pgoff: the mmap syscall
@@ -308,6 +319,11 @@ export function sys_mmap(addr: number, len: number, prot: number, flags: number,
   mmap_write_lock(mm);
   const ret = do_mmap(mm, file, addr, len, prot, flags, pgoff);
   mmap_write_unlock(mm);
+  // mm/gup.c __mm_populate: MAP_LOCKED faults the whole range in, writing where private and writable
+  if (ret >= 0 && flags & MAP_LOCKED) {
+    const write = (prot & PROT_WRITE) !== 0 && (flags & 0x0f) !== MAP_SHARED;
+    for (let a = ret; a < ret + PAGE_ALIGN(len); a += PAGE_SIZE) handle_mm_fault(mm, a, write);
+  }
   return ret;
 }
 
@@ -433,11 +449,13 @@ export function exit_mmap(mm: number): void {
   const mas = new MaState(mm_mt(mm), 0, 0);
   let count = 0;
   for (let vma = mas_find(mas, ULONG_MAX); vma; vma = mas_find(mas, ULONG_MAX)) {
+    zap_page_range(mm, vm_start(vma), vm_end(vma));
     unlink_anon_vmas(vma);
     vm_area_free_now(vma);
     count++;
   }
   __mt_destroy(mm_mt(mm));
+  free_all_pgtables(mm);
   mm_add_map_count(mm, -count);
   mmap_write_unlock(mm);
 }

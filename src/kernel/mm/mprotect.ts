@@ -12,6 +12,7 @@ import {
 import { PROT_EXEC, PROT_READ, PROT_WRITE, current_mm, mmap_write_lock, mmap_write_unlock, vm_stat_account } from './mmap.ts';
 import { EACCES, EINVAL, ENOMEM } from '../include/uapi/asm-generic/errno-base.ts';
 import { VmaIterator, split_vma, vma_find, vma_iter_end, vma_merge, vma_prev } from './vma.ts';
+import { change_protection } from './memory.ts';
 
 const c_mprotect = define_counter('sim.mm.mprotect');
 
@@ -57,6 +58,7 @@ function mprotect_fixup(vmi: VmaIterator, vma: number, prev: number, start: numb
   }
   fixup_prev = vma;
   set_vm_flags(vma, newflags);
+  change_protection(mm, start, end, newflags);
   vm_stat_account(mm, oldflags, -nrpages);
   vm_stat_account(mm, newflags, nrpages);
   return 0;

@@ -1,7 +1,7 @@
 // The buddy page allocator over the arena's page frames (mm/page_alloc.c), with exact accounting
-// of pages in use and their peak. One zone, one lock.
+// of pages in use and their peak; and ZONE_MOVABLE, the user frames, order 0 only (no THP).
 
-import { H, PAGE_SHIFT, mem32 } from '../../machine/memory.ts';
+import { FRAME_WORDS, H, PAGE_SHIFT, frames, mem32 } from '../../machine/memory.ts';
 import { define_counter, define_global } from '../../machine/symbols.ts';
 import { this_cpu_add, this_cpu_inc } from '../../machine/counters.ts';
 import { spin_lock, spin_lock_init, spin_unlock } from '../locking/spinlock.ts';
@@ -162,4 +162,103 @@ export function page_stats(): PageStats {
     in_use: mem32[z(Z_IN_USE)],
     peak: mem32[z(Z_PEAK)],
   };
+}
+
+/* ------------------------------------------------------- ZONE_MOVABLE: user page frames */
+
+// struct page of a user frame (descriptors in `frames`, FRAME_WORDS each)
+export const F_FLAGS = 0;
+export const F_REFCOUNT = 1; // page->_refcount
+export const F_MAPCOUNT = 2; // page->_mapcount + 1: the PTEs that map it
+export const F_MAPPING = 3; // page->mapping: the address_space of a page-cache page, 0 for anonymous
+export const F_INDEX = 4; // page->index: the offset in pages within the file
+const F_NEXT = 5; // free list link
+
+export const PG_anon = 1 << 3;
+export const PG_swapbacked = 1 << 4; // shmem
+
+/** The shared zero page (mm/memory.c ZERO_PAGE(0), empty_zero_page): frame 0, reserved at boot. */
+export const ZERO_PFN = 0;
+
+// struct zone of ZONE_MOVABLE; frames above `next_unused` have never been handed out (like
+// DEFERRED_STRUCT_PAGE_INIT, their descriptors are initialised on first use)
+const MZ_LOCK = 0;
+const MZ_FREE_HEAD = 2;
+const MZ_NR_FREE = 3;
+const MZ_NEXT_UNUSED = 4;
+const MZ_IN_USE = 5;
+const MZ_PEAK = 6;
+const MZ_MANAGED = 7;
+const movable_zone = define_global('zone_movable', 8 * 4);
+const pgalloc_movable = define_counter('sim.vmstat.pgalloc_movable');
+
+const mz = (field: number) => (movable_zone.addr >> 2) + field;
+
+export function frame_desc(pfn: number): number {
+  return pfn * FRAME_WORDS;
+}
+
+// mm/mm_init.c: ZONE_MOVABLE's frames to the allocator, the zero page kept out
+export function movable_zone_init(): void {
+  spin_lock_init(movable_zone.addr + MZ_LOCK * 4, 'zone_movable');
+  const nr = mem32[H.NR_FRAMES >> 2];
+  frames[frame_desc(ZERO_PFN) + F_FLAGS] = PG_reserved;
+  frames[frame_desc(ZERO_PFN) + F_REFCOUNT] = 1;
+  mem32[mz(MZ_FREE_HEAD)] = -1;
+  mem32[mz(MZ_NEXT_UNUSED)] = ZERO_PFN + 1;
+  mem32[mz(MZ_NR_FREE)] = nr - 1;
+  mem32[mz(MZ_MANAGED)] = nr - 1;
+}
+
+// mm/page_alloc.c __alloc_pages(GFP_HIGHUSER_MOVABLE, 0): a frame with one reference, its old
+// content still there (the caller zeroes or copies it), or -1 when the zone is exhausted
+export function alloc_movable_page(): number {
+  const lock = movable_zone.addr + MZ_LOCK * 4;
+  spin_lock(lock);
+  let pfn = mem32[mz(MZ_FREE_HEAD)];
+  if (pfn >= 0) mem32[mz(MZ_FREE_HEAD)] = frames[frame_desc(pfn) + F_NEXT];
+  else if (mem32[mz(MZ_NEXT_UNUSED)] < mem32[H.NR_FRAMES >> 2]) pfn = mem32[mz(MZ_NEXT_UNUSED)]++;
+  else {
+    spin_unlock(lock);
+    return -1;
+  }
+  mem32[mz(MZ_NR_FREE)]--;
+  const in_use = ++mem32[mz(MZ_IN_USE)];
+  if (in_use > mem32[mz(MZ_PEAK)]) mem32[mz(MZ_PEAK)] = in_use;
+  spin_unlock(lock);
+  const d = frame_desc(pfn);
+  frames[d + F_FLAGS] = 0;
+  frames[d + F_REFCOUNT] = 1;
+  frames[d + F_MAPCOUNT] = 0;
+  frames[d + F_MAPPING] = 0;
+  frames[d + F_INDEX] = 0;
+  this_cpu_inc(pgalloc_movable);
+  return pfn;
+}
+
+// mm/page_alloc.c free_unref_page: back on the free list
+function free_movable_page(pfn: number): void {
+  const lock = movable_zone.addr + MZ_LOCK * 4;
+  spin_lock(lock);
+  frames[frame_desc(pfn) + F_NEXT] = mem32[mz(MZ_FREE_HEAD)];
+  mem32[mz(MZ_FREE_HEAD)] = pfn;
+  mem32[mz(MZ_NR_FREE)]++;
+  mem32[mz(MZ_IN_USE)]--;
+  spin_unlock(lock);
+  this_cpu_inc(pgfree);
+}
+
+// include/linux/mm.h get_page
+export function get_page(pfn: number): void {
+  Atomics.add(frames, frame_desc(pfn) + F_REFCOUNT, 1);
+}
+
+// include/linux/mm.h put_page: the last reference frees the frame (the zero page is never freed)
+export function put_page(pfn: number): void {
+  if (pfn === ZERO_PFN) return;
+  if (Atomics.sub(frames, frame_desc(pfn) + F_REFCOUNT, 1) === 1) free_movable_page(pfn);
+}
+
+export function movable_stats(): PageStats {
+  return { managed: mem32[mz(MZ_MANAGED)], free: mem32[mz(MZ_NR_FREE)], in_use: mem32[mz(MZ_IN_USE)], peak: mem32[mz(MZ_PEAK)] };
 }

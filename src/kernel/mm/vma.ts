@@ -17,6 +17,7 @@ import {
   set_vm_pgoff, set_vm_start, vm_end, vm_flags, vm_pgoff, vm_start, vma_anon_vma, vma_file, vma_mm, vma_pages,
 } from './mm_types.ts';
 import { anon_vma_chain_singular, anon_vma_clone, unlink_anon_vmas } from './rmap.ts';
+import { unlink_file_vma, vma_link_file } from './filemap.ts';
 
 const vm_area_cachep = define_kmem_cache('vm_area_struct', VM_AREA_STRUCT_SIZE);
 
@@ -42,6 +43,10 @@ export function vm_area_dup(orig: number): number {
   if (!vma) throw new VmaNoMem('vm_area_struct');
   memcpy(vma, orig, VM_AREA_STRUCT_SIZE);
   mem32[(vma >> 2) + VMA_AVC_HEAD] = 0;
+  if (!vma_link_file(vma_file(vma), vma)) {
+    kmem_cache_free(vm_area_cachep, vma);
+    throw new VmaNoMem('i_mmap');
+  }
   return vma;
 }
 
@@ -52,11 +57,13 @@ const vm_area_free_rcu_cb = define_function('vm_area_free_rcu_cb', (head: number
 
 // kernel/fork.c vm_area_free: after a grace period (CONFIG_PER_VMA_LOCK, 6.4+)
 export function vm_area_free(vma: number): void {
+  unlink_file_vma(vma_file(vma), vma);
   call_rcu(vma + VMA_RCU * 4, vm_area_free_rcu_cb);
 }
 
 // kernel/fork.c __vm_area_free: at once, when no reader can reach the VMA (exit_mmap)
 export function vm_area_free_now(vma: number): void {
+  unlink_file_vma(vma_file(vma), vma);
   kmem_cache_free(vm_area_cachep, vma);
 }
 
