@@ -158,8 +158,13 @@ const OLD_MM = 'the VMA tree, fork and brk as in 6.8 (no rbtree: 3.x-5.x kept VM
 const NO_TRAMPOLINES = `${OLD_MM}; BPF tracing programs and trampolines, which came in 5.5, as in 5.11`;
 const NO_NESTING = { 'bpf.tracing_prog_nesting': false };
 
+// The 2009 hosts of the QEMU zero-page thread: what differs is ZERO_PAGE (and nothing newer exists).
+const OLD_HOST = `${NO_TRAMPOLINES}; jump labels (2.6.37) and perf events (2.6.31) as in 3.2`;
+
 /** Oldest first; the last one is the default. */
 export const PRESETS: readonly Preset[] = [
+  { name: 'v2.6.30', description: "Linux 2.6.30 (June 2009): an anonymous read fault allocates a zeroed page (ZERO_PAGE removed in 2.6.24, 557ed1fa)", knobs: { 'mm.zero_page': false, 'arch.text_poke': 'stop_machine', 'perf.sched_events_rate_limit_ms': 0, ...NO_NESTING }, unmodeled: OLD_HOST },
+  { name: 'v2.6.32', description: "Linux 2.6.32 (December 2009): anonymous read faults map the shared zero page again ('mm: reinstate ZERO_PAGE')", knobs: { 'mm.zero_page': true, 'arch.text_poke': 'stop_machine', 'perf.sched_events_rate_limit_ms': 0, ...NO_NESTING }, unmodeled: OLD_HOST },
   { name: 'v3.2', description: 'Linux 3.2 (January 2012): jump labels patched by text_poke_smp under stop_machine, perf_sched_events off at the last close', knobs: { 'arch.text_poke': 'stop_machine', 'perf.sched_events_rate_limit_ms': 0, ...NO_NESTING }, unmodeled: NO_TRAMPOLINES },
   { name: 'v3.3', description: 'Linux 3.3 (March 2012): perf_sched_events decrements deferred by HZ (b202952075f6)', knobs: { 'arch.text_poke': 'stop_machine', 'perf.sched_events_rate_limit_ms': 1000, ...NO_NESTING }, unmodeled: NO_TRAMPOLINES },
   { name: 'v3.12', description: 'Linux 3.12 (November 2013): jump labels patched by text_poke_bp, INT3 and three sync IPI rounds per site', knobs: { 'arch.text_poke': 'int3', 'perf.sched_events_rate_limit_ms': 1000, ...NO_NESTING }, unmodeled: NO_TRAMPOLINES },

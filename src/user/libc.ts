@@ -13,6 +13,8 @@ import { exec_elf, type ElfImage, type ExecLayout } from '../kernel/fs/exec.ts';
 import { perf_event_get, perf_event_read_value, sys_perf_event_open, type PerfEventAttr, type PerfReadValue } from '../kernel/kernel/events/core.ts';
 import { close_fd } from '../kernel/fs/file.ts';
 import { do_nanosleep } from '../kernel/kernel/time/hrtimer.ts';
+import { sys_madvise } from '../kernel/mm/madvise.ts';
+import { sys_fallocate, sys_ftruncate, sys_memfd_create, sys_mmap_fd } from '../kernel/mm/shmem.ts';
 
 export function getppid(): number {
   enter();
@@ -138,4 +140,41 @@ export function nanosleep(ns: number): void {
   enter();
   do_nanosleep(ns);
   exit();
+}
+
+export function madvise(addr: number, len: number, advice: number): number {
+  enter();
+  const r = sys_madvise(addr, len, advice);
+  exit();
+  return r < 0 ? -1 : 0;
+}
+
+/** memfd_create(2): an fd, or -1. */
+export function memfd_create(): number {
+  enter();
+  const r = sys_memfd_create();
+  exit();
+  return r < 0 ? -1 : r;
+}
+
+export function ftruncate(fd: number, length: number): number {
+  enter();
+  const r = sys_ftruncate(fd, length);
+  exit();
+  return r < 0 ? -1 : 0;
+}
+
+export function fallocate(fd: number, mode: number, offset: number, len: number): number {
+  enter();
+  const r = sys_fallocate(fd, mode, offset, len);
+  exit();
+  return r < 0 ? -1 : 0;
+}
+
+/** mmap(2) of a file descriptor (a memfd): the mapping's address, or MAP_FAILED (-1). */
+export function mmap_fd(addr: number, len: number, prot: number, flags: number, fd: number, offset: number): number {
+  enter();
+  const r = sys_mmap_fd(addr, len, prot, flags, fd, offset / 4096);
+  exit();
+  return r < 0 ? -1 : r;
 }
