@@ -37,6 +37,8 @@ export interface TaskMessage {
   cpu: number;
   /** The task_struct this worker runs as. */
   task: number;
+  /** The scenario's shared area. */
+  shared?: SharedArrayBuffer;
   /** A background task: runs the workload's background loop. */
   background?: boolean;
   /** Sample the task's call stacks every this many µs (the perf-profile monitor). */

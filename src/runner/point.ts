@@ -145,6 +145,24 @@ function failed_point(spec: PointSpec, parent: ParentShape, error: string, setup
   return { mode: spec.mode, nr_tasks: spec.nr_tasks, parent, samples: [], average: 0, idle: 100, proc_stat: [], proc_stat_end: null, proc_vmstat: [], profiles: [], cputime: { utime: 0, stime: 0 }, ops: 0, counters: new Map(), background_counts: 0, metrics: {}, output: [], tool_stats: {}, errors: [error], kernel_log: read_kernel_log().messages, setup_ms, teardown_ms: 0, interrupted: signal.stopped };
 }
 
+/** A scenario's tasks: the first of each process forked from the parent, the rest its threads. */
+function clone_processes(parent: number, groups: readonly number[]): number[] {
+  const leaders = new Map<number, number>();
+  const tasks = groups.map((g) => {
+    const leader = leaders.get(g);
+    if (leader === undefined) {
+      const t = kernel_clone(0);
+      leaders.set(g, t);
+      return t;
+    }
+    set_current(leader);
+    const t = kernel_clone(CLONE_VM | CLONE_THREAD);
+    set_current(parent);
+    return t;
+  });
+  return tasks;
+}
+
 export async function run_point(spec: PointSpec, pool: TaskPool, hooks: PointHooks, signal: StopSignal): Promise<PointResult> {
   const t_start = performance.now();
   const { nr_tasks, mode } = spec;
@@ -170,7 +188,13 @@ export async function run_point(spec: PointSpec, pool: TaskPool, hooks: PointHoo
     return failed_point(spec, parent_shape, prepare_error, performance.now() - t_start, signal);
   }
   const flags = mode === 'thread' ? CLONE_VM | CLONE_THREAD : 0;
-  const tasks = Array.from({ length: nr_tasks }, () => kernel_clone(flags));
+  const groups = spec.workload.kind === 'scenario' ? spec.workload.processes?.(spec.params) : undefined;
+  if (groups && groups.length !== nr_tasks) {
+    cpu_exit();
+    return failed_point(spec, parent_shape, `this scenario runs ${groups.length} tasks (--tasks ${groups.length})`, performance.now() - t_start, signal);
+  }
+  const tasks = groups ? clone_processes(parent, groups) : Array.from({ length: nr_tasks }, () => kernel_clone(flags));
+  const shared = new SharedArrayBuffer(spec.workload.kind === 'scenario' ? spec.workload.shared_bytes?.(spec.params) ?? 0 : 0);
   const background = spec.workload.kind === 'throughput' ? spec.workload.background : undefined;
   const nr_background = background?.tasks(spec.params) ?? 0;
   // Background tasks are processes of their own (perf is not a thread of the benchmark).
@@ -200,7 +224,7 @@ export async function run_point(spec: PointSpec, pool: TaskPool, hooks: PointHoo
     start({ control: bg_ctl.buffer as SharedArrayBuffer, slots: bg_slots.buffer as SharedArrayBuffer, mode: 'process', nr, nr_tasks: nr_background, cpu: spec.nr_cpus - 1 - nr, task, background: true }, `background task ${nr}`),
   );
   const results = tasks.map((task, nr) =>
-    start({ control: ctl.buffer as SharedArrayBuffer, slots: slots.buffer as SharedArrayBuffer, mode, nr, nr_tasks, cpu: nr % spec.nr_cpus, task }, `task ${nr}`),
+    start({ control: ctl.buffer as SharedArrayBuffer, slots: slots.buffer as SharedArrayBuffer, mode, nr, nr_tasks, cpu: nr % spec.nr_cpus, task, shared }, `task ${nr}`),
   );
 
   // The background tasks start first and run while the measured ones get ready.

@@ -40,7 +40,7 @@ export default async function run_task(msg: TaskMessage): Promise<TaskResult> {
     Atomics.notify(ctl, CTL_READY);
     return { ok: false, error: describe(e) };
   }
-  const task = new Task(msg.nr, msg.nr_tasks, msg.mode, msg.params, new Float64Array(msg.slots), ctl, CTL_STOP);
+  const task = new Task(msg.nr, msg.nr_tasks, msg.mode, msg.params, new Float64Array(msg.slots), ctl, CTL_STOP, msg.shared);
   // The profiler starts before the barrier, so that the tasks still start together.
   const profiling = msg.profile_interval_us !== undefined;
   if (profiling) {
@@ -72,7 +72,10 @@ export default async function run_task(msg: TaskMessage): Promise<TaskResult> {
       const metrics = w.background.loop(task);
       if (metrics) result = { ok: true, metrics };
     } else if (w.kind === 'throughput') w.testcase(task);
-    else result = { ok: true, metrics: w.scenario(task) };
+    else {
+      const metrics = w.scenario(task);
+      result = metrics ? { ok: true, metrics } : { ok: true };
+    }
   } catch (e) {
     result = { ok: false, error: describe(e) };
   }

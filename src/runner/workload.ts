@@ -35,6 +35,11 @@ export interface TaskContext {
   running(): boolean;
   /** The task's standard output and error: kept in the run's output (stderr lines also become stats). */
   readonly io: Stdio;
+  /**
+   * Memory every task of the point shares (will-it-scale's MAP_SHARED results area, made before
+   * the fork): what a scenario's processes exchange. Empty unless the workload asks for it.
+   */
+  readonly shared: SharedArrayBuffer;
 }
 
 /** Where prepare and cleanup run: the parent process, on CPU 0, before or after the tasks. */
@@ -52,6 +57,8 @@ interface WorkloadBase {
    * seed: compare treats a difference in them as a change without a statistical test.
    */
   exact?: readonly string[];
+  /** Parameters that are each valid but not together: the reason, or null. */
+  check_params?(params: Params): string | null;
   prepare?(ctx: ParentContext): void;
   cleanup?(ctx: ParentContext): void;
 }
@@ -85,8 +92,15 @@ export interface ThroughputWorkload extends WorkloadBase {
 
 export interface ScenarioWorkload extends WorkloadBase {
   kind: 'scenario';
-  /** Run the scenario once in this task and return its metrics. */
-  scenario(t: TaskContext): Record<string, number>;
+  /**
+   * The process each task belongs to (tasks of one process are its threads, sharing its mm); the
+   * point must have this many tasks. Without it, --mode decides as for a throughput workload.
+   */
+  processes?(params: Params): readonly number[];
+  /** Bytes of the shared area (TaskContext.shared). */
+  shared_bytes?(params: Params): number;
+  /** Run the scenario once in this task and return its metrics (or nothing: a helper task). */
+  scenario(t: TaskContext): Record<string, number> | void;
 }
 
 export type Workload = ThroughputWorkload | ScenarioWorkload;
@@ -134,6 +148,7 @@ export class Task implements TaskContext {
     readonly iterations: Float64Array,
     private readonly stop: Int32Array,
     private readonly stop_index: number,
+    readonly shared: SharedArrayBuffer = new SharedArrayBuffer(0),
   ) {
     this.slot = nr * SLOT_STRIDE;
   }
@@ -181,6 +196,8 @@ export function resolve_params(w: Workload, given: Record<string, string>): Para
       out[key] = v;
     }
   }
+  const bad = w.check_params?.(out) ?? null;
+  if (bad !== null) throw new RangeError(bad);
   return out;
 }
 

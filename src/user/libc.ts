@@ -14,6 +14,7 @@ import { perf_event_get, perf_event_read_value, sys_perf_event_open, type PerfEv
 import { close_fd } from '../kernel/fs/file.ts';
 import { do_nanosleep } from '../kernel/kernel/time/hrtimer.ts';
 import { sys_madvise } from '../kernel/mm/madvise.ts';
+import { sys_mincore_page } from '../kernel/mm/mincore.ts';
 import { sys_fallocate, sys_ftruncate, sys_memfd_create, sys_mmap_fd } from '../kernel/mm/shmem.ts';
 
 export function getppid(): number {
@@ -175,6 +176,14 @@ export function fallocate(fd: number, mode: number, offset: number, len: number)
 export function mmap_fd(addr: number, len: number, prot: number, flags: number, fd: number, offset: number): number {
   enter();
   const r = sys_mmap_fd(addr, len, prot, flags, fd, offset / 4096);
+  exit();
+  return r < 0 ? -1 : r;
+}
+
+/** mincore(2) of one page: 1 when it is resident, 0 when not, -1 on error. */
+export function mincore_page(addr: number): number {
+  enter();
+  const r = sys_mincore_page(addr);
   exit();
   return r < 0 ? -1 : r;
 }

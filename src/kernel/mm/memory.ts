@@ -97,14 +97,19 @@ function mmu_notifier_invalidate_range(mm: number, start: number, end: number): 
 
 /** Word index of the PTE for addr, the tables above made when `alloc`; -1 when missing (or out of memory). */
 export function pte_offset(mm: number, addr: number, alloc: boolean): number {
-  let table = mem32[(mm >> 2) + MM_PGD];
+  return walk_to_pte(mem32[(mm >> 2) + MM_PGD], mm + MM_PAGE_TABLE_LOCK * 4, addr, alloc);
+}
+
+/** The same walk from any root (KVM's EPT): `lock` guards populating a level. */
+export function walk_to_pte(root: number, lock: number, addr: number, alloc: boolean): number {
+  let table = root;
   split_address(addr);
   const pud_i = index_pud(), pmd_i = index_pmd(), pte_i = index_pte();
-  table = alloc ? table_alloc_below(mm, table, index_pgd()) : table_below(table, index_pgd());
+  table = alloc ? table_alloc_below(lock, table, index_pgd()) : table_below(table, index_pgd());
   if (table === 0) return -1;
-  table = alloc ? table_alloc_below(mm, table, pud_i) : table_below(table, pud_i);
+  table = alloc ? table_alloc_below(lock, table, pud_i) : table_below(table, pud_i);
   if (table === 0) return -1;
-  table = alloc ? table_alloc_below(mm, table, pmd_i) : table_below(table, pmd_i);
+  table = alloc ? table_alloc_below(lock, table, pmd_i) : table_below(table, pmd_i);
   if (table === 0) return -1;
   return entry_word(table, pte_i);
 }

@@ -7,7 +7,7 @@ import { define_counter } from '../../../../machine/symbols.ts';
 import { this_cpu_inc } from '../../../../machine/counters.ts';
 import { alloc_pages, free_pages } from '../../../mm/page_alloc.ts';
 import { spin_lock, spin_unlock } from '../../../locking/spinlock.ts';
-import { MM_PAGE_TABLE_LOCK, MM_PGD } from '../../../mm/mm_types.ts';
+import { MM_PGD } from '../../../mm/mm_types.ts';
 
 const c_pgtable_alloc = define_counter('sim.mm.pgtable_alloc');
 
@@ -19,6 +19,11 @@ function table_alloc(): number {
   return page;
 }
 
+/** A zeroed table page (also KVM's EPT root). */
+export function table_alloc_root(): number {
+  return table_alloc();
+}
+
 // arch/x86/mm/pgtable.c pgd_alloc (kernel/fork.c mm_alloc_pgd): the mm's root table
 export function mm_alloc_pgd(mm: number): boolean {
   const pgd = table_alloc();
@@ -28,14 +33,13 @@ export function mm_alloc_pgd(mm: number): boolean {
 
 /**
  * mm/memory.c __pud_alloc/__pmd_alloc/__pte_alloc: the table below entry `index` of `table`, made
- * when missing; 0 when out of memory. A racing fault may populate it first: page_table_lock decides.
+ * when missing; 0 when out of memory. A racing fault may populate it first: `lock` (page_table_lock) decides.
  */
-export function table_alloc_below(mm: number, table: number, index: number): number {
+export function table_alloc_below(lock: number, table: number, index: number): number {
   const w = entry_word(table, index);
   if (mem32[w] & _PAGE_PRESENT) return mem32[w + 1];
   const fresh = table_alloc();
   if (fresh === 0) return 0;
-  const lock = mm + MM_PAGE_TABLE_LOCK * 4;
   spin_lock(lock);
   if (mem32[w] & _PAGE_PRESENT) {
     spin_unlock(lock);
