@@ -105,6 +105,25 @@ function peek_tag(mm: number, host: number, ino: number, page: number, out: Int3
   if (ref) put_page(pfn);
 }
 
+export interface GuestRam {
+  mm: number;
+  host: number;
+  /** The memfd's inode, 0 for anonymous RAM. */
+  ino: number;
+}
+
+/** The check after migration: guest pages whose content differs between the two QEMUs' RAM. */
+export function mismatched_pages(pages: number, src: GuestRam, dst: GuestRam): number {
+  const a = new Int32Array(2), b = new Int32Array(2);
+  let n = 0;
+  for (let page = 0; page < pages; page++) {
+    peek_tag(src.mm, src.host, src.ino, page, a);
+    peek_tag(dst.mm, dst.host, dst.ino, page, b);
+    if (a[0] !== b[0] || a[1] !== b[1]) n++;
+  }
+  return n;
+}
+
 // Task 0: the source QEMU's main loop and migration thread (migration_thread; ram_save_live in 2009)
 function source(t: TaskContext, s: Shared, rb: RAMBlock, kvm: number): Record<string, number> {
   const p = t.params;
@@ -140,17 +159,8 @@ function source(t: TaskContext, s: Shared, rb: RAMBlock, kvm: number): Record<st
   ram_save_eos(st);
   s.wait_for(DST_DONE, (v) => v === 1);
   const sim_wall_ms = performance.now() - wall0;
-  // Every guest page on the destination must hold what the source held when the guest stopped.
-  const dst_mm = s.w[DST_MM];
-  const dst_host = s.f[F_DST_HOST];
   const src_ino = rb.fd >= 0 ? fget(rb.fd, FILE_SHMEM) : 0;
-  const a = new Int32Array(2), b = new Int32Array(2);
-  let mismatched = 0;
-  for (let page = 0; page < rb.pages; page++) {
-    peek_tag(mm, rb.host, src_ino, page, a);
-    peek_tag(dst_mm, dst_host, s.w[DST_INO], page, b);
-    if (a[0] !== b[0] || a[1] !== b[1]) mismatched++;
-  }
+  const mismatched = mismatched_pages(rb.pages, { mm, host: rb.host, ino: src_ino }, { mm: s.w[DST_MM], host: s.f[F_DST_HOST], ino: s.w[DST_INO] });
   if (mismatched > 0) t.io.err(`qemu: migration check: guest pages differ between source and destination`);
   return {
     src_rss_before_mb: mb(src_rss_before),
