@@ -31,7 +31,10 @@ function scenario(...args: string[]): Record<string, number> {
   expect(r.status, r.stderr).toBe(0);
   const stats = JSON.parse(r.stdout).stats as Record<string, number>;
   const out: Record<string, number> = {};
-  for (const [k, v] of Object.entries(stats)) if (/^migrate_balloon\.[a-z_]+$/.test(k)) out[k.slice('migrate_balloon.'.length)] = v;
+  for (const [k, v] of Object.entries(stats)) {
+    if (/^migrate_balloon\.[a-z_]+$/.test(k)) out[k.slice('migrate_balloon.'.length)] = v;
+    if (k.startsWith('stderr.')) out[k] = v;
+  }
   // What both QEMUs inherited from the parent they were forked from, in pages.
   out.base = Math.round((out.src_rss_before_mb - KEPT * PAGE_MB) / PAGE_MB);
   return out;
@@ -85,9 +88,10 @@ describe('migrate_balloon: RSS by zero-page mode (8 MiB guest ballooned to 1 MiB
     const faulty = ['--set', 'mm.madvise_dontneed_fails=1', '--param', 'dirty_mb_s=8', '--param', 'dirty_zero_pct=50'];
     const madv = scenario(...faulty, '--param', 'zero_page_load=madvise');
     expect(madv.mismatched_pages).toBeGreaterThan(0);
-    expect(madv['stderr.qemu:migration_check:guest_pages_differ_between_source_and_destination'] ?? 1).toBe(1);
+    expect(madv['stderr.qemu:migration_check:guest_pages_differ_between_source_and_destination']).toBe(1);
     const safe = scenario(...faulty, '--param', 'zero_page_load=memset_madvise');
     expect(safe.mismatched_pages).toBe(0);
+    expect(safe['stderr.has_stderr']).toBeUndefined();
   });
 
   it('bad parameters exit 2 with one line', () => {
