@@ -25,7 +25,13 @@ import {
 
 const MB_PAGES = (1 << 20) / TARGET_PAGE_SIZE;
 
-/** What each QEMU release does (vl.c/arch_init.c/migration/ram.c and hw/virtio/virtio-balloon.c of its tag). */
+/**
+ * What each QEMU release does, read in its tag: ram_load in vl.c (0.10: memset; 0.11: memset, then
+ * madvise), ram_handle_compressed in arch_init.c (2.0: memset unless is_zero_range; the madvise went
+ * in fc1c4a5d, 1.7), ram_handle_zero in migration/ram.c (9.0: unless buffer_is_zero); balloon_page's
+ * madvise until ram_block_discard_range (dbe1a2774521, 4.0). The link and downtime defaults stay
+ * 2009's (32 MiB/s, 30 ms); 9.0's own are 128 MiB/s and 300 ms.
+ */
 export const QEMU_RELEASES: Record<string, { load: ZeroPageLoad; balloon: BalloonDiscard }> = {
   '0.10': { load: 'memset', balloon: 'madvise' },
   '0.11': { load: 'memset_madvise', balloon: 'madvise' },
