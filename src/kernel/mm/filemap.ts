@@ -72,10 +72,6 @@ export function mapping_is_shmem(mapping: number): boolean {
   return mem32[as(mapping, AS_SHMEM)] === 1;
 }
 
-export function mapping_nrpages(mapping: number): number {
-  return mem32[as(mapping, AS_NRPAGES)];
-}
-
 export function mapping_size_pages(mapping: number): number {
   return mem32[as(mapping, AS_SIZE_PAGES)];
 }

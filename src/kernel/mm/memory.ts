@@ -36,7 +36,6 @@ const K_ZERO_PAGE = knob_index('mm.zero_page');
 
 // include/linux/mm_types.h vm_fault_t
 export const VM_FAULT_OOM = 0x1;
-export const VM_FAULT_SIGSEGV = 0x40;
 
 /* ---------------------------------------------------------------- RSS */
 
