@@ -201,7 +201,7 @@ function do_wp_page(mm: number, vma: number, addr: number, w: number): number {
     const ret = cow_into_new_page(mm, vma, w, old);
     if (ret) return ret;
     if (!(old_flags & _PAGE_SPECIAL)) {
-      update_hiwater_rss(mm);
+      // The copy replaces the old page in RSS (wp_page_copy: no update_hiwater_rss, no transient peak).
       add_mm_counter(mm, mm_counter(old), -1);
       Atomics.sub(frames, frame_desc(old) + F_MAPCOUNT, 1);
       put_page(old);
